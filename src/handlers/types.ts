@@ -1,0 +1,103 @@
+// The handler contract: what a job kind provides, and the closed set of
+// outcomes the executor maps to state changes (after Oban). Handlers never
+// import the database; they get the job and an AbortSignal, and they report
+// what happened by returning or throwing.
+
+/** A claimed job as a handler sees it. */
+export interface JobRecord {
+  id: string;
+  kind: string;
+  queue: string;
+  priority: number;
+  status: JobStatus;
+  payload: Record<string, unknown>;
+  runAt: Date;
+  attempts: number;
+  maxAttempts: number;
+  concurrencyKey: string | null;
+  workerId: number | null;
+  error: string | null;
+  errors: AttemptError[];
+  result: Record<string, unknown> | null;
+  cancelRequestedAt: Date | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export type JobStatus = "queued" | "running" | "finished" | "failed" | "cancelled";
+export const JOB_STATUSES: readonly JobStatus[] = ["queued", "running", "finished", "failed", "cancelled"];
+
+export interface AttemptError {
+  attempt: number;
+  at: string;
+  message: string;
+}
+
+/** Why a running job's signal was aborted. The executor reads it to pick the outcome. */
+export type AbortReason =
+  | { kind: "cancelled"; message: string }
+  | { kind: "timeout"; message: string }
+  | { kind: "shutdown"; message: string }
+  | { kind: "lost_ownership"; message: string };
+
+export interface HandlerContext {
+  job: JobRecord;
+  /** Aborted on cancel, timeout, shutdown or lost ownership; `signal.reason` is an AbortReason. */
+  signal: AbortSignal;
+  /** Records progress for the job (merged into its result while it runs). Optional to call. */
+  progress?: (patch: Record<string, unknown>) => void;
+}
+
+/**
+ * A handler returns the job's result (any JSON object, or nothing) when it
+ * succeeds, and throws to fail the attempt. Throw `PermanentJobError` for a
+ * failure that cannot succeed on retry, `RetryJobError` to choose the delay.
+ * A handler that fails with a result worth keeping (a Claude run that reported
+ * an error, say) puts it on the error as `result`.
+ */
+export type HandlerFn = (ctx: HandlerContext) => Promise<Record<string, unknown> | void>;
+
+export interface HandlerDefinition {
+  run: HandlerFn;
+  /**
+   * Checks and normalizes a payload at enqueue; throws InputError naming the
+   * field. Returns the payload to store. Runs in the enqueuing process.
+   */
+  validate?: (payload: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * The job's concurrency key: at most one job with the same key runs at a
+   * time, enforced by the claim query. Null: no limit.
+   */
+  concurrencyKey?: (payload: Record<string, unknown>) => string | null;
+  /** Extra checks at worker start (a log folder that must be writable, say). */
+  preflight?: () => Promise<void>;
+}
+
+export type Handler = HandlerFn | HandlerDefinition;
+
+export function toDefinition(handler: Handler): HandlerDefinition {
+  return typeof handler === "function" ? { run: handler } : handler;
+}
+
+/** A failure that cannot succeed on retry: the job fails at once. */
+export class PermanentJobError extends Error {
+  readonly result?: Record<string, unknown>;
+  constructor(message: string, options?: { cause?: unknown; result?: Record<string, unknown> }) {
+    super(message, options);
+    this.name = "PermanentJobError";
+    this.result = options?.result;
+  }
+}
+
+/** A failed attempt that should wait at least `delaySeconds` before the retry (rate limits). */
+export class RetryJobError extends Error {
+  readonly delaySeconds: number;
+  readonly result?: Record<string, unknown>;
+  constructor(message: string, options: { delaySeconds: number; cause?: unknown; result?: Record<string, unknown> }) {
+    super(message, options);
+    this.name = "RetryJobError";
+    this.delaySeconds = options.delaySeconds;
+    this.result = options.result;
+  }
+}
