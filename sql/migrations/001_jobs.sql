@@ -1,0 +1,80 @@
+-- 001: the jobs table, its invariants, and the indexes the claim query needs.
+-- Forward-only. Applied once, in a transaction, under the migrator's lock.
+
+CREATE TYPE claude_job_status AS ENUM ('queued', 'running', 'finished', 'failed', 'cancelled');
+
+CREATE TABLE claude_jobs (
+  id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  kind                text NOT NULL DEFAULT 'claude',
+  queue               text NOT NULL DEFAULT 'default',
+  priority            integer NOT NULL DEFAULT 0,
+  status              claude_job_status NOT NULL DEFAULT 'queued',
+  payload             jsonb NOT NULL DEFAULT '{}',
+  run_at              timestamptz NOT NULL DEFAULT now(),
+  attempts            integer NOT NULL DEFAULT 0,
+  max_attempts        integer NOT NULL DEFAULT 3,
+  concurrency_key     text,
+  worker_id           integer,
+  error               text,
+  errors              jsonb NOT NULL DEFAULT '[]',
+  result              jsonb,
+  cancel_requested_at timestamptz,
+  created_at          timestamptz NOT NULL DEFAULT now(),
+  started_at          timestamptz,
+  finished_at         timestamptz,
+
+  CONSTRAINT claude_jobs_kind_format CHECK (kind ~ '^[a-z][a-z0-9_.:-]{0,62}$'),
+  CONSTRAINT claude_jobs_queue_format CHECK (queue ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'),
+  CONSTRAINT claude_jobs_priority_range CHECK (priority BETWEEN -1000 AND 1000),
+  CONSTRAINT claude_jobs_payload_object CHECK (jsonb_typeof(payload) = 'object'),
+  CONSTRAINT claude_jobs_errors_array CHECK (jsonb_typeof(errors) = 'array'),
+  CONSTRAINT claude_jobs_max_attempts_range CHECK (max_attempts BETWEEN 1 AND 1000),
+  CONSTRAINT claude_jobs_attempts_range CHECK (attempts >= 0 AND attempts <= max_attempts),
+  -- A running job always has an owner whose advisory lock proves it alive.
+  CONSTRAINT claude_jobs_running_owned CHECK (status <> 'running' OR (worker_id IS NOT NULL AND started_at IS NOT NULL)),
+  -- finished_at is set exactly when the job reached a final state.
+  CONSTRAINT claude_jobs_final_has_finished_at
+    CHECK ((status IN ('finished', 'failed', 'cancelled')) = (finished_at IS NOT NULL))
+);
+
+-- The claim query, all queues (`--queues=*`): due jobs by priority then run_at.
+CREATE INDEX claude_jobs_claim_any ON claude_jobs (priority DESC, run_at) WHERE status = 'queued';
+-- The claim query, listed queues: one index range per queue, in the same order.
+CREATE INDEX claude_jobs_claim_queue ON claude_jobs (queue, priority DESC, run_at) WHERE status = 'queued';
+-- One running job per concurrency key (e.g. one Claude run per checkout): the
+-- database enforces it, the claim query avoids tripping it.
+CREATE UNIQUE INDEX claude_jobs_running_key ON claude_jobs (concurrency_key)
+  WHERE status = 'running' AND concurrency_key IS NOT NULL;
+-- The rescuer and a worker's ownership check: running jobs by owner.
+CREATE INDEX claude_jobs_running_worker ON claude_jobs (worker_id) WHERE status = 'running';
+-- Listing and stats by status, newest first.
+CREATE INDEX claude_jobs_status_created ON claude_jobs (status, created_at DESC, id DESC);
+
+-- Live and recently seen workers. A worker's liveness is its session advisory
+-- lock (classid 17226 'CJ', objid = id), never a timestamp: this table only
+-- describes workers for people (host, pid, queues).
+CREATE TABLE claude_job_workers (
+  id          integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  host        text NOT NULL,
+  pid         integer NOT NULL,
+  queues      text[] NOT NULL,
+  concurrency integer NOT NULL CHECK (concurrency BETWEEN 1 AND 10000),
+  version     text NOT NULL,
+  started_at  timestamptz NOT NULL DEFAULT now(),
+  stopped_at  timestamptz
+);
+
+-- Enqueue wakes idle workers in the same transaction as the insert: one
+-- NOTIFY per statement and queue, and only for jobs that are due now.
+CREATE FUNCTION claude_jobs_notify_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  q text;
+BEGIN
+  FOR q IN SELECT DISTINCT queue FROM new_jobs WHERE status = 'queued' AND run_at <= now() LOOP
+    PERFORM pg_notify('claude_jobs', q);
+  END LOOP;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER claude_jobs_notify_insert AFTER INSERT ON claude_jobs
+  REFERENCING NEW TABLE AS new_jobs FOR EACH STATEMENT EXECUTE FUNCTION claude_jobs_notify_insert();

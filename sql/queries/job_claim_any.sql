@@ -1,0 +1,26 @@
+-- job_claim_any: claim up to $2 due jobs from every queue, highest priority
+-- first, then oldest run_at; served by the partial index claude_jobs_claim_any.
+-- Jobs whose concurrency key is already running are skipped (not blocking the
+-- jobs behind them); two candidates with one key: only the first is taken.
+-- A worker claims only kinds it has handlers for.
+-- $1 worker_id int, $2 limit int, $3 kinds text[]
+WITH candidates AS MATERIALIZED (
+  SELECT j.id, j.concurrency_key, j.priority, j.run_at
+  FROM claude_jobs j
+  WHERE j.status = 'queued' AND j.run_at <= now() AND j.kind = ANY($3::text[])
+    AND (j.concurrency_key IS NULL OR NOT EXISTS (
+      SELECT 1 FROM claude_jobs r WHERE r.status = 'running' AND r.concurrency_key = j.concurrency_key))
+  ORDER BY j.priority DESC, j.run_at
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+), chosen AS (
+  SELECT DISTINCT ON (coalesce(c.concurrency_key, c.id::text)) c.id
+  FROM candidates c
+  ORDER BY coalesce(c.concurrency_key, c.id::text), c.priority DESC, c.run_at
+)
+UPDATE claude_jobs j
+SET status = 'running', attempts = j.attempts + 1, worker_id = $1, started_at = now(),
+    cancel_requested_at = NULL
+FROM chosen
+WHERE j.id = chosen.id
+RETURNING j.*

@@ -1,0 +1,178 @@
+// Typed wrappers around sql/queries/job_*.sql. The only module that sends job
+// SQL to the driver; everything above it speaks JobRecord.
+
+import type { Queryable } from "./connect.ts";
+import type { AttemptError, JobRecord, JobStatus } from "../handlers/types.ts";
+import insertMany from "../../sql/queries/job_insert_many.sql" with { type: "text" };
+import claimAny from "../../sql/queries/job_claim_any.sql" with { type: "text" };
+import claimQueues from "../../sql/queries/job_claim_queues.sql" with { type: "text" };
+import completeMany from "../../sql/queries/job_complete_many.sql" with { type: "text" };
+import rescue from "../../sql/queries/job_rescue.sql" with { type: "text" };
+import ownershipCheck from "../../sql/queries/job_ownership_check.sql" with { type: "text" };
+import getOne from "../../sql/queries/job_get.sql" with { type: "text" };
+import list from "../../sql/queries/job_list.sql" with { type: "text" };
+import stats from "../../sql/queries/job_stats.sql" with { type: "text" };
+import cancel from "../../sql/queries/job_cancel.sql" with { type: "text" };
+import retry from "../../sql/queries/job_retry.sql" with { type: "text" };
+import runNow from "../../sql/queries/job_run_now.sql" with { type: "text" };
+import deleteOne from "../../sql/queries/job_delete.sql" with { type: "text" };
+
+type Row = Record<string, unknown>;
+
+async function run(sql: Queryable, text: string, params: unknown[]): Promise<Row[]> {
+  // Prepared: the plans of these statements are reused across calls.
+  return (await sql.unsafe(text, params as never[], { prepare: true })) as unknown as Row[];
+}
+
+export function rowToJob(row: Row): JobRecord {
+  return {
+    id: row.id as string,
+    kind: row.kind as string,
+    queue: row.queue as string,
+    priority: row.priority as number,
+    status: row.status as JobStatus,
+    payload: row.payload as Record<string, unknown>,
+    runAt: row.run_at as Date,
+    attempts: row.attempts as number,
+    maxAttempts: row.max_attempts as number,
+    concurrencyKey: (row.concurrency_key as string | null) ?? null,
+    workerId: (row.worker_id as number | null) ?? null,
+    error: (row.error as string | null) ?? null,
+    errors: (row.errors as AttemptError[]) ?? [],
+    result: (row.result as Record<string, unknown> | null) ?? null,
+    cancelRequestedAt: (row.cancel_requested_at as Date | null) ?? null,
+    createdAt: row.created_at as Date,
+    startedAt: (row.started_at as Date | null) ?? null,
+    finishedAt: (row.finished_at as Date | null) ?? null,
+  };
+}
+
+export interface JobInsert {
+  id: string;
+  kind: string;
+  queue: string;
+  priority: number;
+  payload: Record<string, unknown>;
+  runAt: Date | null;
+  delayMs: number;
+  maxAttempts: number;
+  concurrencyKey: string | null;
+}
+
+export async function jobInsertMany(sql: Queryable, jobs: JobInsert[]): Promise<void> {
+  await run(sql, insertMany, [
+    jobs.map((j) => j.id),
+    jobs.map((j) => j.kind),
+    jobs.map((j) => j.queue),
+    jobs.map((j) => j.priority),
+    jobs.map((j) => JSON.stringify(j.payload)),
+    jobs.map((j) => (j.runAt ? j.runAt.toISOString() : null)),
+    jobs.map((j) => j.delayMs),
+    jobs.map((j) => j.maxAttempts),
+    jobs.map((j) => j.concurrencyKey),
+  ]);
+}
+
+export interface ClaimParams {
+  workerId: number;
+  /** Queues in serving order; null means every queue. */
+  queues: string[] | null;
+  /** The kinds this worker has handlers for. */
+  kinds: string[];
+  limit: number;
+}
+
+/** Claims up to `limit` due jobs for this worker. */
+export async function jobClaim(sql: Queryable, p: ClaimParams): Promise<JobRecord[]> {
+  const rows = p.queues === null
+    ? await run(sql, claimAny, [p.workerId, p.limit, p.kinds])
+    : await run(sql, claimQueues, [p.workerId, p.queues, p.limit, p.kinds]);
+  return rows.map(rowToJob);
+}
+
+export type FinalStatus = "finished" | "failed" | "cancelled" | "queued";
+
+export interface Completion {
+  id: string;
+  attempt: number;
+  status: FinalStatus;
+  error: string | null;
+  result: Record<string, unknown> | null;
+  retryInMs: number;
+  /** The attempt does not count against max_attempts (stopped by shutdown). */
+  refund: boolean;
+}
+
+/** Writes outcomes, fenced on (worker, attempt, running). Returns the ids written. */
+export async function jobCompleteMany(sql: Queryable, workerId: number, done: Completion[]): Promise<Set<string>> {
+  const rows = await run(sql, completeMany, [
+    workerId,
+    done.map((c) => c.id),
+    done.map((c) => c.attempt),
+    done.map((c) => c.status),
+    done.map((c) => c.error),
+    done.map((c) => (c.result === null ? null : JSON.stringify(c.result))),
+    done.map((c) => c.retryInMs),
+    done.map((c) => (c.refund ? 1 : 0)),
+  ]);
+  return new Set(rows.map((r) => r.id as string));
+}
+
+export async function jobRescue(sql: Queryable) {
+  const rows = await run(sql, rescue, []);
+  return rows.map((r) => ({ id: r.id as string, status: r.status as JobStatus, queue: r.queue as string }));
+}
+
+/** Of the attempts a worker runs, those it must stop: cancelled, or no longer its own. */
+export async function jobOwnershipCheck(sql: Queryable, workerId: number, running: { id: string; attempt: number }[]) {
+  if (running.length === 0) return [];
+  const rows = await run(sql, ownershipCheck, [workerId, running.map((r) => r.id), running.map((r) => r.attempt)]);
+  return rows.map((r) => ({ id: r.id as string, cancelled: r.cancelled as boolean }));
+}
+
+export async function jobGet(sql: Queryable, id: string): Promise<JobRecord | null> {
+  const [row] = await run(sql, getOne, [id]);
+  return row ? rowToJob(row) : null;
+}
+
+export interface JobListFilter {
+  status?: JobStatus | null;
+  queue?: string | null;
+  kind?: string | null;
+  before?: { createdAt: Date; id: string } | null;
+  limit: number;
+}
+
+export async function jobList(sql: Queryable, f: JobListFilter): Promise<JobRecord[]> {
+  const rows = await run(sql, list, [
+    f.status ?? null, f.queue ?? null, f.kind ?? null,
+    f.before?.createdAt.toISOString() ?? null, f.before?.id ?? null, f.limit,
+  ]);
+  return rows.map(rowToJob);
+}
+
+export interface QueueCounts {
+  queue: string;
+  queued: number;
+  scheduled: number;
+  running: number;
+  finished: number;
+  failed: number;
+  cancelled: number;
+}
+
+export async function jobStats(sql: Queryable): Promise<QueueCounts[]> {
+  return (await run(sql, stats, [])).map((r) => ({ ...r }) as unknown as QueueCounts);
+}
+
+async function oneOrNull(sql: Queryable, text: string, id: string): Promise<JobRecord | null> {
+  const [row] = await run(sql, text, [id]);
+  return row ? rowToJob(row) : null;
+}
+
+export const jobCancel = (sql: Queryable, id: string) => oneOrNull(sql, cancel, id);
+export const jobRetry = (sql: Queryable, id: string) => oneOrNull(sql, retry, id);
+export const jobRunNow = (sql: Queryable, id: string) => oneOrNull(sql, runNow, id);
+export async function jobDelete(sql: Queryable, id: string): Promise<boolean> {
+  return (await run(sql, deleteOne, [id])).length > 0;
+}

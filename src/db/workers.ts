@@ -1,0 +1,50 @@
+// Typed wrappers around sql/queries/worker_*.sql.
+
+import type { Queryable } from "./connect.ts";
+import register from "../../sql/queries/worker_register.sql" with { type: "text" };
+import lock from "../../sql/queries/worker_lock.sql" with { type: "text" };
+import stop from "../../sql/queries/worker_stop.sql" with { type: "text" };
+import listLive from "../../sql/queries/worker_list_live.sql" with { type: "text" };
+
+export interface WorkerInfo {
+  id: number;
+  host: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  version: string;
+  startedAt: Date;
+  runningJobIds: string[];
+}
+
+export async function workerRegister(
+  sql: Queryable,
+  w: { host: string; pid: number; queues: string[]; concurrency: number; version: string },
+): Promise<number> {
+  const [row] = await sql.unsafe(register, [w.host, w.pid, w.queues, w.concurrency, w.version] as never[]);
+  return row!.id as number;
+}
+
+/** Takes the worker's session lock; must run on the worker's reserved connection. */
+export async function workerLock(sql: Queryable, workerId: number): Promise<boolean> {
+  const [row] = await sql.unsafe(lock, [workerId] as never[]);
+  return row!.locked as boolean;
+}
+
+export async function workerStop(sql: Queryable, workerId: number): Promise<void> {
+  await sql.unsafe(stop, [workerId] as never[]);
+}
+
+export async function workerListLive(sql: Queryable): Promise<WorkerInfo[]> {
+  const rows = await sql.unsafe(listLive);
+  return rows.map((r) => ({
+    id: r.id as number,
+    host: r.host as string,
+    pid: r.pid as number,
+    queues: r.queues as string[],
+    concurrency: r.concurrency as number,
+    version: r.version as string,
+    startedAt: r.started_at as Date,
+    runningJobIds: r.running_job_ids as string[],
+  }));
+}

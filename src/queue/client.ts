@@ -1,0 +1,159 @@
+// The client API: what a program (or the CLI, or the dashboard) does to the
+// queue. Validates input, then calls the typed query wrappers. Knows nothing
+// of workers' internals.
+
+import type { Queryable, Sql } from "../db/connect.ts";
+import * as jobs from "../db/jobs.ts";
+import { workerListLive, type WorkerInfo } from "../db/workers.ts";
+import { ConflictError, InputError, NotFoundError } from "../errors.ts";
+import type { Handler, HandlerDefinition, JobRecord, JobStatus } from "../handlers/types.ts";
+import { toDefinition } from "../handlers/types.ts";
+import { builtinValidators } from "../handlers/registry.ts";
+import { validateEnqueue, validateId, validateQueueName, validateStatus, type EnqueueParams } from "./validate.ts";
+
+export type { EnqueueParams };
+
+export interface QueueOptions {
+  /** Handlers (or just their validate/concurrencyKey) by kind, used to check payloads at enqueue. */
+  handlers?: Record<string, Handler>;
+}
+
+export interface ListFilter {
+  status?: string;
+  queue?: string;
+  kind?: string;
+  /** Keyset cursor from the previous page's `next`. */
+  cursor?: string;
+  limit?: number;
+}
+
+export interface Stats {
+  queued: number;
+  scheduled: number;
+  running: number;
+  finished: number;
+  failed: number;
+  cancelled: number;
+  total: number;
+  queues: jobs.QueueCounts[];
+}
+
+const STAT_KEYS = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+
+export class Queue {
+  readonly sql: Sql;
+  private readonly definitions: Map<string, HandlerDefinition>;
+
+  constructor(sql: Sql, options: QueueOptions = {}) {
+    this.sql = sql;
+    this.definitions = new Map(builtinValidators());
+    for (const [kind, handler] of Object.entries(options.handlers ?? {})) this.definitions.set(kind, toDefinition(handler));
+  }
+
+  /** Enqueues one job; durable when it returns. Pass `tx` to enqueue inside your own transaction. */
+  async enqueue(params: EnqueueParams, options: { tx?: Queryable } = {}): Promise<string> {
+    const row = validateEnqueue(params, this.definitions);
+    await jobs.jobInsertMany(options.tx ?? this.sql, [row]);
+    return row.id;
+  }
+
+  /** Enqueues many jobs in one statement: all or none. Validates every job before writing any. */
+  async enqueueMany(list: EnqueueParams[], options: { tx?: Queryable } = {}): Promise<string[]> {
+    const rows = list.map((params, i) => {
+      try {
+        return validateEnqueue(params, this.definitions);
+      } catch (e: unknown) {
+        if (e instanceof InputError) throw new InputError(`jobs[${i}].${e.field}`, e.message.slice(e.field.length + 2));
+        throw e;
+      }
+    });
+    if (rows.length > 0) await jobs.jobInsertMany(options.tx ?? this.sql, rows);
+    return rows.map((r) => r.id);
+  }
+
+  async get(id: string): Promise<JobRecord> {
+    const job = await jobs.jobGet(this.sql, validateId("id", id));
+    if (!job) throw new NotFoundError(`no job with id ${id}`);
+    return job;
+  }
+
+  async list(filter: ListFilter = {}): Promise<{ jobs: JobRecord[]; next: string | null }> {
+    const limit = filter.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new InputError("limit", `must be an integer from 1 to 1000; got ${JSON.stringify(filter.limit)}`);
+    }
+    const page = await jobs.jobList(this.sql, {
+      status: filter.status === undefined ? null : validateStatus("status", filter.status),
+      queue: filter.queue === undefined ? null : validateQueueName("queue", filter.queue),
+      kind: filter.kind ?? null,
+      before: filter.cursor === undefined ? null : decodeCursor(filter.cursor),
+      limit,
+    });
+    const last = page.at(-1);
+    return { jobs: page, next: page.length === limit && last ? encodeCursor(last) : null };
+  }
+
+  async stats(): Promise<Stats> {
+    const queues = await jobs.jobStats(this.sql);
+    const totals = Object.fromEntries(STAT_KEYS.map((k) => [k, queues.reduce((sum, q) => sum + q[k], 0)]));
+    const total = STAT_KEYS.reduce((sum, k) => sum + (totals[k] ?? 0), 0);
+    return { ...(totals as Record<(typeof STAT_KEYS)[number], number>), total, queues };
+  }
+
+  /**
+   * Cancels a queued job at once, or asks a running job's worker to stop it
+   * (it then ends `cancelled`). A job already in a final state is a ConflictError.
+   */
+  async cancel(id: string): Promise<JobRecord> {
+    const job = await jobs.jobCancel(this.sql, validateId("id", id));
+    if (!job) throw new NotFoundError(`no job with id ${id}`);
+    if (job.status !== "cancelled" && job.status !== "running") {
+      throw new ConflictError(`job ${id} is ${job.status}; only queued or running jobs can be cancelled`);
+    }
+    return job;
+  }
+
+  async retry(id: string): Promise<JobRecord> {
+    return this.transition(id, jobs.jobRetry, "failed or cancelled jobs can be retried");
+  }
+
+  async runNow(id: string): Promise<JobRecord> {
+    return this.transition(id, jobs.jobRunNow, "queued jobs can be run now");
+  }
+
+  async delete(id: string): Promise<void> {
+    const checked = validateId("id", id);
+    if (await jobs.jobDelete(this.sql, checked)) return;
+    const job = await this.get(checked);
+    throw new ConflictError(`job ${id} is ${job.status}; cancel it before deleting it`);
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    return workerListLive(this.sql);
+  }
+
+  private async transition(
+    id: string,
+    query: (sql: Queryable, id: string) => Promise<JobRecord | null>,
+    allowed: string,
+  ): Promise<JobRecord> {
+    const checked = validateId("id", id);
+    const job = await query(this.sql, checked);
+    if (job) return job;
+    const current = await this.get(checked);
+    throw new ConflictError(`job ${id} is ${current.status}; only ${allowed}`);
+  }
+}
+
+function encodeCursor(job: JobRecord): string {
+  return Buffer.from(`${job.createdAt.toISOString()}|${job.id}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [time, id] = Buffer.from(cursor, "base64url").toString().split("|");
+  const createdAt = new Date(time ?? "");
+  if (!id || Number.isNaN(createdAt.getTime())) throw new InputError("cursor", "must be the `next` value of a previous page");
+  return { createdAt, id: validateId("cursor", id) };
+}
+
+export type { JobStatus };

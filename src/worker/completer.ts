@@ -1,0 +1,61 @@
+// Writes job outcomes in batches: one fenced UPDATE for every completion that
+// arrived while the previous write was in flight. Under load this turns
+// thousands of small writes into a few large ones; idle, a completion is
+// written at once. A write that fails (database away) is retried, never lost.
+
+import type { Sql } from "../db/connect.ts";
+import { jobCompleteMany, type Completion } from "../db/jobs.ts";
+
+const MAX_BATCH = 1000;
+const RETRY_MS = 500;
+
+export interface CompleterEvents {
+  /** `owned`: the ids actually written; the others had been rescued or cancelled away. */
+  written(done: Completion[], owned: Set<string>): void;
+  error(e: unknown): void;
+}
+
+interface Pending {
+  /** The worker id the attempt was claimed under: the fence. */
+  workerId: number;
+  done: Completion;
+}
+
+export class Completer {
+  private buffer: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(private readonly sql: Sql, private readonly events: CompleterEvents) {}
+
+  add(workerId: number, done: Completion): void {
+    this.buffer.push({ workerId, done });
+    this.flushing ??= this.flushLoop();
+  }
+
+  /** Resolves when everything added so far is written. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const workerId = this.buffer[0]!.workerId;
+      const batch: Completion[] = [];
+      const rest: Pending[] = [];
+      for (const p of this.buffer) {
+        if (p.workerId === workerId && batch.length < MAX_BATCH) batch.push(p.done);
+        else rest.push(p);
+      }
+      this.buffer = rest;
+      try {
+        const owned = await jobCompleteMany(this.sql, workerId, batch);
+        this.events.written(batch, owned);
+      } catch (e: unknown) {
+        this.buffer.unshift(...batch.map((done) => ({ workerId, done })));
+        this.events.error(e);
+        await Bun.sleep(RETRY_MS);
+      }
+    }
+    this.flushing = null;
+  }
+}

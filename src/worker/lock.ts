@@ -1,0 +1,84 @@
+// The worker's identity and heartbeat: a row in claude_job_workers and a
+// session advisory lock keyed on its id, held on a connection reserved from
+// the pool for the worker's whole life. PostgreSQL drops the lock the moment
+// the process or its connection dies, which is how rescuers know the worker's
+// jobs are orphans: no lease, nothing to tune for hour-long jobs.
+//
+// The lock is checked, not assumed: a periodic probe asks PostgreSQL whether
+// THIS backend still holds it (a silently reconnected socket would not). When
+// the probe fails the worker must stop its jobs, since they may be rescued.
+
+import type { ReservedSql } from "postgres";
+import type { Sql } from "../db/connect.ts";
+import { workerLock, workerRegister, workerStop } from "../db/workers.ts";
+
+export interface WorkerIdentity {
+  host: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  version: string;
+}
+
+export class WorkerLock {
+  private reserved: ReservedSql | null = null;
+  private backendPid = 0;
+  id = 0;
+
+  constructor(private readonly sql: Sql, private readonly identity: WorkerIdentity) {}
+
+  /** Registers a new worker id and takes its lock. Called at start and after the lock was lost. */
+  async acquire(): Promise<number> {
+    await this.release();
+    const reserved = await this.sql.reserve();
+    try {
+      // Let the server notice a vanished host within ~30s instead of TCP's default 2h.
+      await reserved`SET tcp_keepalives_idle = 10`;
+      await reserved`SET tcp_keepalives_interval = 5`;
+      await reserved`SET tcp_keepalives_count = 3`;
+      const id = await workerRegister(reserved, this.identity);
+      if (!(await workerLock(reserved, id))) throw new Error(`worker lock ${id} is already held`);
+      const [row] = await reserved`SELECT pg_backend_pid() AS pid`;
+      this.backendPid = row!.pid as number;
+      this.reserved = reserved;
+      this.id = id;
+      return id;
+    } catch (e: unknown) {
+      reserved.release();
+      throw e;
+    }
+  }
+
+  /** True while this worker's own session still holds its lock. */
+  async probe(timeoutMs: number): Promise<boolean> {
+    const reserved = this.reserved;
+    if (!reserved) return false;
+    const check = reserved`
+      SELECT count(*)::int AS held FROM pg_locks
+      WHERE locktype = 'advisory' AND classid = 17226 AND objsubid = 2 AND granted
+        AND objid::integer = ${this.id} AND pid = ${this.backendPid} AND pid = pg_backend_pid()`;
+    const timeout = new Promise<"timeout">((resolve) => setTimeout(resolve, timeoutMs, "timeout").unref?.());
+    try {
+      const outcome = await Promise.race([check, timeout]);
+      if (outcome === "timeout") return false;
+      return outcome[0]?.held === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Ends the lock session (a clean stop, or giving up a lock we can no longer prove). */
+  async release(stopped = false): Promise<void> {
+    const reserved = this.reserved;
+    this.reserved = null;
+    if (!reserved) return;
+    try {
+      if (stopped) await workerStop(reserved, this.id);
+      await reserved`SELECT pg_advisory_unlock(17226, ${this.id})`;
+      reserved.release();
+    } catch {
+      // The session is gone or broken; its lock went with it. Do not return it to the pool.
+      await reserved.end?.().catch?.(() => {});
+    }
+  }
+}

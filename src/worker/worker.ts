@@ -1,0 +1,256 @@
+// The worker: claims due jobs into free slots, runs them, writes outcomes,
+// rescues orphans, and stops gracefully. The producer loop knows when to
+// fetch (a NOTIFY, a poll tick, a freed slot, a retry coming due) and asks
+// for exactly as many jobs as it has free slots; the executor runs one job;
+// the completer writes outcomes in batches; the lock proves it alive.
+
+import { EventEmitter } from "node:events";
+import { hostname } from "node:os";
+import type { Sql } from "../db/connect.ts";
+import { jobClaim, jobOwnershipCheck, jobRescue, type Completion } from "../db/jobs.ts";
+import type { AbortReason, Handler, JobRecord } from "../handlers/types.ts";
+import { HandlerRegistry } from "../handlers/registry.ts";
+import { Completer } from "./completer.ts";
+import { abort, execute, type RunningJob } from "./executor.ts";
+import { WorkerLock } from "./lock.ts";
+import { Notifier } from "./notifier.ts";
+import { VERSION } from "../version.ts";
+
+export interface WorkerOptions {
+  sql: Sql;
+  handlers: Record<string, Handler> | HandlerRegistry;
+  /** Queues in the order they are served; ["*"] (the default) means all. */
+  queues?: string[];
+  concurrency?: number;
+  pollIntervalMs?: number;
+  /** How often to look for jobs of dead workers (also at start). */
+  rescueIntervalMs?: number;
+  /** How often to prove the worker still holds its lock. */
+  lockProbeIntervalMs?: number;
+  /** A wall-clock limit for every job of this worker; null: none (handlers may have their own). */
+  jobTimeoutMs?: number | null;
+}
+
+export interface StopOptions {
+  /** How long running jobs may go on before they are stopped and put back. */
+  timeoutMs?: number;
+}
+
+export class Worker extends EventEmitter {
+  readonly concurrency: number;
+  readonly queues: string[] | null;
+  private readonly sql: Sql;
+  private readonly registry: HandlerRegistry;
+  private readonly kinds: string[];
+  private readonly options: Required<Omit<WorkerOptions, "sql" | "handlers" | "queues" | "concurrency">>;
+  private readonly lock: WorkerLock;
+  private readonly notifier: Notifier;
+  private readonly completer: Completer;
+  private readonly running = new Map<string, RunningJob & { workerId: number }>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private state: "new" | "running" | "stopping" | "stopped" = "new";
+  private fetching = false;
+  private fetchWanted = false;
+  private stopped: Promise<void> | null = null;
+
+  constructor(options: WorkerOptions) {
+    super();
+    this.sql = options.sql;
+    this.registry = options.handlers instanceof HandlerRegistry ? options.handlers : registryOf(options.handlers);
+    this.kinds = this.registry.kinds();
+    this.concurrency = options.concurrency ?? 10;
+    const queues = options.queues ?? ["*"];
+    this.queues = queues.includes("*") ? null : queues;
+    this.options = {
+      pollIntervalMs: options.pollIntervalMs ?? 5000,
+      rescueIntervalMs: options.rescueIntervalMs ?? 15_000,
+      lockProbeIntervalMs: options.lockProbeIntervalMs ?? 2000,
+      jobTimeoutMs: options.jobTimeoutMs ?? null,
+    };
+    this.lock = new WorkerLock(this.sql, {
+      host: hostname(), pid: process.pid, queues, concurrency: this.concurrency, version: VERSION,
+    });
+    this.notifier = new Notifier(this.sql, {
+      wake: (queue) => { if (this.queues === null || this.queues.includes(queue)) this.requestFetch(); },
+      cancel: (id) => this.stopJob(id, { kind: "cancelled", message: "cancelled by request" }),
+      listening: () => { this.requestFetch(); void this.checkOwnership(); },
+      error: (e) => this.emit("error", e),
+    });
+    this.completer = new Completer(this.sql, {
+      written: (done, owned) => this.onWritten(done, owned),
+      error: (e) => this.emit("error", e),
+    });
+  }
+
+  get id(): number {
+    return this.lock.id;
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error("a worker can be started once");
+    if (this.concurrency < 1) throw new Error("concurrency must be at least 1");
+    for (const [, def] of this.registry.entries()) await def.preflight?.();
+    await this.lock.acquire();
+    this.state = "running";
+    await this.notifier.start();
+    await this.rescue();
+    this.every(this.options.pollIntervalMs, () => { this.requestFetch(); void this.checkOwnership(); });
+    this.every(this.options.rescueIntervalMs, () => this.rescue());
+    this.every(this.options.lockProbeIntervalMs, () => this.probeLock());
+    this.emit("worker:start", { id: this.id });
+    this.requestFetch();
+  }
+
+  /**
+   * Stops claiming, lets running jobs finish for up to `timeoutMs`, then stops
+   * them and puts them back. Calling it again while stopping is immediate.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (this.stopped) {
+      this.abortAll({ kind: "shutdown", message: "worker stopped immediately (second signal)" });
+      return this.stopped;
+    }
+    this.stopped = this.shutdown(options.timeoutMs ?? 30_000);
+    return this.stopped;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    this.state = "stopping";
+    for (const t of this.timers) clearInterval(t);
+    this.timers.clear();
+    const settled = Promise.all([...this.running.values()].map((r) => r.done));
+    const timedOut = await Promise.race([settled.then(() => false), Bun.sleep(timeoutMs).then(() => true)]);
+    if (timedOut) this.abortAll({ kind: "shutdown", message: `worker shut down; job stopped after ${timeoutMs}ms and put back` });
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    await this.completer.drain();
+    await this.notifier.stop();
+    await this.lock.release(true);
+    this.state = "stopped";
+    this.emit("worker:stop", { id: this.id });
+  }
+
+  private every(ms: number, fn: () => unknown): void {
+    // Jitter keeps many workers from polling in lockstep.
+    const t = setInterval(() => void fn(), ms * (0.9 + Math.random() * 0.2));
+    this.timers.add(t);
+  }
+
+  /** Asks the producer loop to claim; calls while a claim is in flight coalesce into one more. */
+  requestFetch(): void {
+    this.fetchWanted = true;
+    if (!this.fetching) void this.fetchLoop();
+  }
+
+  private async fetchLoop(): Promise<void> {
+    this.fetching = true;
+    try {
+      while (this.fetchWanted && this.state === "running") {
+        this.fetchWanted = false;
+        const free = this.concurrency - this.running.size;
+        if (free <= 0) break; // a finishing job asks again
+        let jobs: JobRecord[];
+        try {
+          jobs = await jobClaim(this.sql, { workerId: this.lock.id, queues: this.queues, kinds: this.kinds, limit: free });
+        } catch (e: unknown) {
+          if ((e as { code?: string }).code === "23505") { this.fetchWanted = true; continue; } // lost a key race
+          this.emit("error", e);
+          break; // the next poll tries again
+        }
+        for (const job of jobs) this.startJob(job);
+        if (jobs.length === free) this.fetchWanted = true; // there may be more
+      }
+    } finally {
+      this.fetching = false;
+    }
+  }
+
+  private startJob(job: JobRecord): void {
+    const workerId = this.lock.id;
+    const run = { ...execute(job, this.registry.get(job.kind), this.options.jobTimeoutMs), workerId };
+    this.running.set(job.id, run);
+    this.emit("job:start", job);
+    void run.done.then((done: Completion) => {
+      this.running.delete(job.id);
+      this.completer.add(workerId, done);
+      this.requestFetch();
+    });
+  }
+
+  private onWritten(done: Completion[], owned: Set<string>): void {
+    for (const d of done) {
+      if (!owned.has(d.id)) {
+        this.emit("job:lost", d);
+        continue;
+      }
+      this.emit(`job:${d.status === "queued" ? "retry" : d.status}`, d);
+      if (d.status === "queued" && d.retryInMs > 0 && d.retryInMs < this.options.pollIntervalMs) {
+        const t = setTimeout(() => { this.timers.delete(t); this.requestFetch(); }, d.retryInMs + 5);
+        this.timers.add(t);
+      }
+    }
+    // A written outcome may have freed a concurrency key that blocked others.
+    if (owned.size > 0) this.requestFetch();
+  }
+
+  private stopJob(id: string, reason: AbortReason): void {
+    const run = this.running.get(id);
+    if (run) abort(run, reason);
+  }
+
+  private abortAll(reason: AbortReason): void {
+    for (const run of this.running.values()) abort(run, reason);
+  }
+
+  /** Polling fallback for cancels, and a check that no job was rescued away from us. */
+  private async checkOwnership(): Promise<void> {
+    const mine = [...this.running.values()].filter((r) => r.workerId === this.lock.id);
+    if (mine.length === 0) return;
+    try {
+      const stale = await jobOwnershipCheck(this.sql, this.lock.id, mine.map((r) => ({ id: r.job.id, attempt: r.job.attempts })));
+      for (const s of stale) {
+        this.stopJob(s.id, s.cancelled
+          ? { kind: "cancelled", message: "cancelled by request" }
+          : { kind: "lost_ownership", message: "the job was taken from this worker (rescued or deleted)" });
+      }
+    } catch (e: unknown) {
+      this.emit("error", e);
+    }
+  }
+
+  private async rescue(): Promise<void> {
+    try {
+      const rescued = await jobRescue(this.sql);
+      if (rescued.length > 0) {
+        this.emit("job:rescued", rescued);
+        this.requestFetch();
+      }
+    } catch (e: unknown) {
+      this.emit("error", e);
+    }
+  }
+
+  private async probeLock(): Promise<void> {
+    if (this.state !== "running" || (await this.lock.probe(5000))) return;
+    // We cannot prove we are alive to others, so our jobs may be rescued and
+    // run elsewhere: stop them now, then come back under a new identity.
+    this.emit("worker:lock-lost", { id: this.id });
+    this.abortAll({ kind: "lost_ownership", message: "the worker lost its database lock; job stopped so it cannot run twice" });
+    try {
+      await this.lock.acquire();
+      this.emit("worker:relock", { id: this.id });
+      this.requestFetch();
+    } catch (e: unknown) {
+      this.emit("error", e); // the next probe tries again
+    }
+  }
+}
+
+function registryOf(handlers: Record<string, Handler>): HandlerRegistry {
+  const registry = new HandlerRegistry();
+  for (const [kind, handler] of Object.entries(handlers)) registry.register(kind, handler);
+  return registry;
+}
