@@ -1,0 +1,129 @@
+// The `claude` job kind: runs the Claude Code CLI headless in the job's cwd,
+// keeps its raw output in per-attempt log files, and reports the run's summary
+// as the job's result. Reads no environment itself: options come from config.
+
+import { statSync } from "node:fs";
+import { parseDuration } from "../../duration.ts";
+import { InputError } from "../../errors.ts";
+import type { AbortReason, HandlerContext, HandlerDefinition } from "../types.ts";
+import { PermanentJobError } from "../types.ts";
+import { attemptLogPaths, defaultLogDir, preflightLogDir, tailFile } from "./logs.ts";
+import { decideOutcome, type ClaudeJobResult } from "./outcome.ts";
+import { buildClaudeArgs, claudeConcurrencyKey, validateClaudePayload, type ClaudePayload } from "./payload.ts";
+import { runInProcessGroup } from "./process.ts";
+import { applyEvent, emptySummary, EventLineReader } from "./stream.ts";
+
+export { listLogFiles, defaultLogDir, type LogFile } from "./logs.ts";
+export { ClaudeRunError, type ClaudeJobResult } from "./outcome.ts";
+export { buildClaudeArgs, claudeConcurrencyKey, validateClaudePayload, type ClaudePayload } from "./payload.ts";
+
+export interface ClaudeHandlerOptions {
+  /** The CLI to run: a name looked up on the child's PATH, or a path. Default "claude". */
+  claudePath?: string;
+  /** Where the per-attempt logs go. Default $HOME/.local/shared/claude-jobs/logs (HOME from `env`). */
+  logDir?: string;
+  /** Stop a run after this long when its payload sets no timeout. Default: no limit. */
+  defaultTimeoutMs?: number;
+  /** Between SIGTERM and SIGKILL when stopping a run. Default 10s. */
+  killGraceMs?: number;
+  /** The child's environment (PATH, ANTHROPIC_API_KEY, IS_SANDBOX, ...). Default process.env. */
+  env?: Record<string, string | undefined>;
+}
+
+export function createClaudeHandler(options: ClaudeHandlerOptions = {}): HandlerDefinition {
+  const env = options.env ?? process.env;
+  const logDir = options.logDir ?? defaultLogDir(env);
+  const claudePath = options.claudePath ?? "claude";
+  const killGraceMs = options.killGraceMs ?? 10_000;
+
+  return {
+    validate: (payload) => ({ ...validateClaudePayload(payload) }),
+    concurrencyKey: claudeConcurrencyKey,
+    preflight: () => preflightLogDir(logDir),
+    run: (ctx) => runClaude(ctx, { env, logDir, claudePath, killGraceMs, defaultTimeoutMs: options.defaultTimeoutMs }),
+  };
+}
+
+interface Resolved {
+  env: Record<string, string | undefined>;
+  logDir: string;
+  claudePath: string;
+  killGraceMs: number;
+  defaultTimeoutMs?: number;
+}
+
+async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobResult> {
+  const { job, signal } = ctx;
+  const payload = storedPayload(job.payload);
+  if (signal.aborted) throw new Error(abortMessage(signal));
+  const timeoutMs = payload.timeout !== undefined ? parseDuration("payload.timeout", payload.timeout) : o.defaultTimeoutMs;
+  const logs = await attemptLogPaths(o.logDir, job.id, new Date());
+
+  const summary = emptySummary();
+  const reader = new EventLineReader((event) => {
+    if (applyEvent(summary, event)) {
+      try {
+        ctx.progress?.({ sessionId: summary.sessionId });
+      } catch {
+        // progress is best effort; the run goes on
+      }
+    }
+  });
+  const run = await runInProcessGroup({
+    command: o.claudePath, args: buildClaudeArgs(payload), cwd: payload.cwd, env: o.env,
+    stdoutPath: logs.stdoutPath, stderrPath: logs.stderrPath, signal, timeoutMs, killGraceMs: o.killGraceMs,
+    onStdout: (chunk) => reader.push(chunk),
+  });
+  reader.end();
+
+  if (run.spawnError) throw spawnFailure(run.spawnError, o, payload.cwd);
+  const result: ClaudeJobResult = {
+    ...summary, exitCode: run.exitCode, signal: run.signal, stdoutLog: logs.stdoutPath, stderrLog: logs.stderrPath,
+  };
+  return decideOutcome({
+    result, stderrTail: await tailFile(logs.stderrPath), attempt: job.attempts, stoppedBy: run.stoppedBy,
+    abortMessage: abortMessage(signal), timeoutMs,
+  });
+}
+
+/** The payload as stored, re-checked: a directory removed since enqueue cannot come back by retrying. */
+function storedPayload(payload: Record<string, unknown>): ClaudePayload {
+  try {
+    return validateClaudePayload(payload);
+  } catch (e: unknown) {
+    if (!(e instanceof InputError)) throw e;
+    const fix = e.field === "payload.cwd" || e.field.startsWith("payload.add_dirs")
+      ? "Recreate the directory and retry the job, or enqueue it again with an existing directory."
+      : "Enqueue the job again with a valid payload.";
+    throw new PermanentJobError(`the job's payload cannot run: ${e.message}. ${fix}`, { cause: e });
+  }
+}
+
+function spawnFailure(e: NodeJS.ErrnoException, o: Resolved, cwd: string): Error {
+  if (e.code === "ENOENT" && !isDirectory(cwd)) {
+    return new PermanentJobError(`the job's cwd ${cwd} no longer exists. Recreate it and retry the job.`, { cause: e });
+  }
+  if (e.code === "ENOENT" || e.code === "EACCES") {
+    const where = o.claudePath.includes("/") ? o.claudePath : `${o.claudePath} (looked up on PATH=${o.env.PATH ?? ""})`;
+    return new PermanentJobError(
+      `cannot run the Claude Code CLI: tried ${where}: ${e.code === "ENOENT" ? "not found" : "not executable"}. ` +
+        "Install it (npm install -g @anthropic-ai/claude-code) or set the worker's claude path option to the executable.",
+      { cause: e },
+    );
+  }
+  return new Error(`cannot start ${o.claudePath}: ${e.message}`, { cause: e });
+}
+
+function abortMessage(signal: AbortSignal): string {
+  const reason = signal.reason as AbortReason | Error | undefined;
+  if (reason && typeof reason === "object" && typeof reason.message === "string") return reason.message;
+  return "the job was aborted";
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,139 @@
+// Running one command in its own process group with stdin closed, stderr
+// written straight to a file and stdout streamed to a file while it is read;
+// stopping the WHOLE group (SIGTERM, then SIGKILL after a grace period) on
+// abort or timeout. Resolves only after the command has exited. Knows nothing
+// about Claude.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, createWriteStream, openSync, readdirSync, readFileSync } from "node:fs";
+
+export interface GroupRunParams {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string | undefined>;
+  stdoutPath: string;
+  stderrPath: string;
+  signal: AbortSignal;
+  timeoutMs?: number;
+  killGraceMs: number;
+  onStdout: (chunk: Buffer) => void;
+}
+
+export interface GroupRunOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the command could not be started (ENOENT, EACCES, ...). */
+  spawnError?: NodeJS.ErrnoException;
+  stoppedBy?: "abort" | "timeout";
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runInProcessGroup(p: GroupRunParams): Promise<GroupRunOutcome> {
+  const stderrFd = openSync(p.stderrPath, "a");
+  const stdoutFile = createWriteStream(p.stdoutPath, { flags: "a" });
+  const stdoutWritten = new Promise<void>((resolve) => {
+    stdoutFile.once("close", resolve);
+    stdoutFile.once("error", () => resolve()); // a full disk must not hang the job; the exit code still counts
+  });
+  let child: ChildProcess;
+  try {
+    // detached: the child calls setsid(), so it leads a new process group
+    // (pgid = pid) that we can signal as a whole, grandchildren included.
+    child = spawn(p.command, p.args, { cwd: p.cwd, env: p.env, detached: true, stdio: ["ignore", "pipe", stderrFd] });
+  } catch (e: unknown) {
+    stdoutFile.end();
+    return { exitCode: null, signal: null, spawnError: e as NodeJS.ErrnoException };
+  } finally {
+    closeSync(stderrFd); // the child has its own copy
+  }
+  const exited = new Promise<GroupRunOutcome>((resolve) => {
+    child.once("exit", (exitCode, signal) => resolve({ exitCode, signal }));
+    child.once("error", (e) => resolve({ exitCode: null, signal: null, spawnError: e as NodeJS.ErrnoException }));
+  });
+  const stdout = child.stdout;
+  stdout?.on("data", p.onStdout);
+  stdout?.pipe(stdoutFile); // pipe() pauses the child's output while the disk catches up
+
+  const pid = child.pid;
+  let stoppedBy: GroupRunOutcome["stoppedBy"];
+  let stopping: Promise<void> | undefined;
+  const stop = (why: "abort" | "timeout") => {
+    if (pid === undefined || stopping) return;
+    stoppedBy = why;
+    stopping = stopGroup(pid, p.killGraceMs);
+  };
+  const onAbort = () => stop("abort");
+  p.signal.addEventListener("abort", onAbort, { once: true });
+  if (p.signal.aborted) onAbort();
+  const timer = p.timeoutMs !== undefined ? setTimeout(() => stop("timeout"), p.timeoutMs) : undefined;
+
+  const outcome = await exited;
+  clearTimeout(timer);
+  p.signal.removeEventListener("abort", onAbort);
+  if (outcome.spawnError !== undefined || stdout === null) {
+    stdout?.destroy();
+    stdoutFile.end();
+    await stdoutWritten;
+    return { ...outcome, stoppedBy };
+  }
+  // Processes the CLI left behind (a background shell, a dev server) would
+  // outlive the job and keep its directory busy: stop them too.
+  if (pid !== undefined) await (stopping ?? stopGroup(pid, p.killGraceMs));
+  // A process that escaped the group (setsid) may still hold the pipe open;
+  // do not wait for it forever.
+  if ((await Promise.race([stdoutWritten.then(() => true), sleep(2000).then(() => false)])) === false) {
+    stdout.unpipe(stdoutFile);
+    stdout.destroy();
+    stdoutFile.end();
+    await stdoutWritten;
+  }
+  return { ...outcome, stoppedBy };
+}
+
+/** SIGTERM to the group, then SIGKILL if any member is still alive after `graceMs`. */
+export async function stopGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!groupAlive(pgid)) return;
+  try {
+    process.kill(-pgid, "SIGTERM");
+  } catch {
+    return; // ESRCH: gone meanwhile
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    await sleep(Math.min(50, graceMs));
+    if (!groupAlive(pgid)) return;
+  }
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // gone meanwhile
+  }
+}
+
+/** Whether any process of the group is alive (running or stopped, not a zombie). */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (e: unknown) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // kill(-pgid, 0) also succeeds for zombies. Under an init that never reaps
+  // orphans (a container's PID 1 often does not) they stay forever, and we
+  // would wait the whole grace period for processes that are already dead.
+  if (process.platform !== "linux") return true;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp ..."; comm may contain spaces and parens.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
+  }
+  return false;
+}

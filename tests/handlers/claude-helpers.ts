@@ -1,0 +1,84 @@
+// Shared pieces of the Claude handler tests: a hand-built JobRecord, a handler
+// wired to the fake CLI in tests/fixtures, temp folders, and process checks.
+// Needs no database.
+
+import { mkdtempSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createClaudeHandler, type ClaudeHandlerOptions } from "../../src/handlers/claude/index.ts";
+import type { JobRecord } from "../../src/handlers/types.ts";
+
+export const FIXTURES = resolve(import.meta.dir, "../fixtures");
+export const FAKE_CLAUDE = join(FIXTURES, "fake-claude");
+
+export function tempDir(prefix = "claude-handler-"): string {
+  return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+}
+
+/** A folder holding `claude`, a link to the fake, to put first on PATH. */
+export const FAKE_BIN = tempDir("claude-bin-");
+symlinkSync(FAKE_CLAUDE, join(FAKE_BIN, "claude"));
+
+/** The child's environment: the fake first on PATH, and IS_SANDBOX=1 because this machine runs tests as root. */
+export function fakeEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: `${FAKE_BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: tempDir("claude-home-"), IS_SANDBOX: "1", ...extra };
+}
+
+export function makeHandler(options: ClaudeHandlerOptions = {}) {
+  const logDir = options.logDir ?? tempDir("claude-logs-");
+  const handler = createClaudeHandler({ logDir, env: fakeEnv(), killGraceMs: 1000, ...options });
+  return { handler, logDir };
+}
+
+export function makeJob(payload: Record<string, unknown>, overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id: crypto.randomUUID(), kind: "claude", queue: "default", priority: 0, status: "running", payload,
+    runAt: new Date(), attempts: 1, maxAttempts: 3, concurrencyKey: null, workerId: 1, error: null, errors: [],
+    result: null, cancelRequestedAt: null, createdAt: new Date(), startedAt: new Date(), finishedAt: null,
+    ...overrides,
+  };
+}
+
+/** Runs the handler to its outcome: { value } or { error }. */
+export async function runJob(
+  handler: ReturnType<typeof createClaudeHandler>,
+  job: JobRecord,
+  signal = new AbortController().signal,
+  progress?: (patch: Record<string, unknown>) => void,
+): Promise<{ value?: Record<string, unknown>; error?: Error & { result?: Record<string, unknown>; delaySeconds?: number } }> {
+  try {
+    const value = (await handler.run({ job, signal, progress })) ?? {};
+    return { value };
+  } catch (error: unknown) {
+    return { error: error as Error };
+  }
+}
+
+/**
+ * Whether a process is alive. A zombie counts as dead: this machine's PID 1
+ * never reaps orphans, so a killed grandchild stays a zombie (and
+ * process.kill(pid, 0) keeps succeeding) although it has stopped.
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw e;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? "");
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `check` is true (tests wait for events, not fixed sleeps). */
+export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
