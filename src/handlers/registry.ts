@@ -2,10 +2,15 @@
 
 import type { Handler, HandlerDefinition } from "./types.ts";
 import { toDefinition } from "./types.ts";
+import { claudeConcurrencyKey, validateClaudePayload } from "./claude/payload.ts";
 
 /** Validation rules of built-in kinds, for enqueueing processes that run no handler. */
 export function builtinValidators(): [string, HandlerDefinition][] {
-  return [];
+  return [["claude", {
+    run: () => Promise.reject(new Error("validation-only definition")),
+    validate: (payload) => ({ ...validateClaudePayload(payload) }),
+    concurrencyKey: claudeConcurrencyKey,
+  }]];
 }
 
 export class HandlerRegistry {

@@ -1,0 +1,27 @@
+// `claude-jobs show ID`: one job whole: payload, result, every attempt's error.
+
+import { Queue } from "../../queue/client.ts";
+import { validateId } from "../../queue/validate.ts";
+import { openDatabase, type CliContext } from "../context.ts";
+import { jobLines } from "../format.ts";
+import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+
+export const spec: CommandSpec = {
+  name: "show",
+  summary: "Show one job: payload, status, result (Claude: cost, turns, session), each attempt's error.",
+  usage: "claude-jobs show <id> [--json]",
+  options: { json: JSON_OPTION, "database-url": DATABASE_URL_OPTION },
+  positionals: ["id"],
+};
+
+export async function run(ctx: CliContext, { values, positionals }: ParsedCommand): Promise<number> {
+  const id = validateId("id", positionals[0]);
+  const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1 });
+  try {
+    const job = await new Queue(db.sql).get(id);
+    ctx.out(values.json ? JSON.stringify(job) : jobLines(job));
+    return 0;
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,117 @@
+// `claude-jobs worker`: run jobs until SIGINT/SIGTERM. The first signal stops
+// claiming and lets running jobs finish (up to --shutdown-timeout), then puts
+// the rest back; a second signal stops them at once.
+
+import { parseDuration } from "../../duration.ts";
+import { InputError } from "../../errors.ts";
+import { validateQueueName } from "../../queue/validate.ts";
+import { Worker } from "../../worker/worker.ts";
+import { HandlerRegistry } from "../../handlers/registry.ts";
+import { createClaudeHandler } from "../../handlers/claude/index.ts";
+import { join } from "node:path";
+import { homeDir } from "../../config.ts";
+import { openDatabase, type CliContext } from "../context.ts";
+import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+
+export const workerOptions = {
+  concurrency: { type: "string", description: "jobs run at once by this worker", env: "CLAUDE_JOBS_CONCURRENCY", default: "10" },
+  queues: { type: "string", description: "queues served, in order (comma-separated), or * for all", env: "CLAUDE_JOBS_QUEUES", default: "*" },
+  "poll-interval": { type: "string", description: "how often to poll when no NOTIFY arrives", env: "CLAUDE_JOBS_POLL_INTERVAL", default: "5s" },
+  "rescue-interval": { type: "string", description: "how often to look for jobs of dead workers", env: "CLAUDE_JOBS_RESCUE_INTERVAL", default: "15s" },
+  "shutdown-timeout": { type: "string", description: "on SIGINT/SIGTERM, how long running jobs may finish", env: "CLAUDE_JOBS_SHUTDOWN_TIMEOUT", default: "30s" },
+  "job-timeout": { type: "string", description: "default wall-clock limit of a Claude job (payload timeout wins)", env: "CLAUDE_JOBS_JOB_TIMEOUT" },
+  "kill-grace": { type: "string", description: "between SIGTERM and SIGKILL when stopping a job's processes", env: "CLAUDE_JOBS_KILL_GRACE", default: "10s" },
+  "claude-path": { type: "string", description: "the Claude Code CLI to run", env: "CLAUDE_JOBS_CLAUDE_PATH", default: "claude" },
+  "log-dir": { type: "string", description: "folder for job output logs", env: "CLAUDE_JOBS_LOG_DIR", default: "~/.local/shared/claude-jobs/logs" },
+} as const satisfies CommandSpec["options"];
+
+export const spec: CommandSpec = {
+  name: "worker",
+  summary: "Run queued jobs until stopped (SIGINT/SIGTERM: graceful; twice: immediate).",
+  usage: "claude-jobs worker [--concurrency=10] [--queues=high,default,low|*] [--poll-interval=5s]",
+  options: { ...workerOptions, "database-url": DATABASE_URL_OPTION },
+};
+
+export interface WorkerSettings {
+  concurrency: number;
+  queues: string[];
+  pollIntervalMs: number;
+  rescueIntervalMs: number;
+  shutdownTimeoutMs: number;
+  jobTimeoutMs: number | undefined;
+  killGraceMs: number;
+  claudePath: string;
+  logDir: string;
+}
+
+export function workerSettings(ctx: CliContext, values: ParsedCommand["values"]): WorkerSettings {
+  const concurrency = String(values.concurrency);
+  if (!/^\d+$/.test(concurrency) || Number(concurrency) < 1 || Number(concurrency) > 10000) {
+    throw new InputError("--concurrency", `must be an integer from 1 to 10000; got ${JSON.stringify(concurrency)}`);
+  }
+  const queues = String(values.queues).split(",").map((q) => q.trim()).filter(Boolean);
+  if (queues.length === 0) throw new InputError("--queues", "must name at least one queue, or *");
+  for (const q of queues) if (q !== "*") validateQueueName("--queues", q);
+  const logDir = String(values["log-dir"]);
+  return {
+    concurrency: Number(concurrency),
+    queues,
+    pollIntervalMs: positive("--poll-interval", values["poll-interval"] as string),
+    rescueIntervalMs: positive("--rescue-interval", values["rescue-interval"] as string),
+    shutdownTimeoutMs: parseDuration("--shutdown-timeout", values["shutdown-timeout"] as string),
+    jobTimeoutMs: values["job-timeout"] === undefined ? undefined : positive("--job-timeout", values["job-timeout"] as string),
+    killGraceMs: parseDuration("--kill-grace", values["kill-grace"] as string),
+    claudePath: String(values["claude-path"]),
+    logDir: logDir.startsWith("~/") ? join(homeDir(ctx.env), logDir.slice(2)) : logDir,
+  };
+}
+
+function positive(flag: string, text: string): number {
+  const ms = parseDuration(flag, text);
+  if (ms <= 0) throw new InputError(flag, `must be longer than 0; got ${JSON.stringify(text)}`);
+  return ms;
+}
+
+export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").Sql, s: WorkerSettings): Worker {
+  const handlers = new HandlerRegistry().register("claude", createClaudeHandler({
+    claudePath: s.claudePath, logDir: s.logDir, killGraceMs: s.killGraceMs, defaultTimeoutMs: s.jobTimeoutMs, env: ctx.env,
+  }));
+  const worker = new Worker({
+    sql, handlers, queues: s.queues, concurrency: s.concurrency,
+    pollIntervalMs: s.pollIntervalMs, rescueIntervalMs: s.rescueIntervalMs,
+  });
+  worker.on("error", (e: unknown) => ctx.err(`worker error: ${(e as Error).message ?? e}`));
+  worker.on("worker:lock-lost", () => ctx.err("worker lost its database lock; stopped its jobs and is registering again"));
+  worker.on("job:rescued", (jobs: { id: string; status: string }[]) =>
+    ctx.err(`rescued ${jobs.length} job(s) of dead workers: ${jobs.map((j) => `${j.id} -> ${j.status}`).join(", ")}`));
+  return worker;
+}
+
+/** Stops gracefully on the first signal, immediately on the second. */
+export function stopOnSignals(ctx: CliContext, worker: Worker, shutdownTimeoutMs: number, onFirst?: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    ctx.onSignal((count) => {
+      if (count === 1) {
+        ctx.err(`stopping: waiting up to ${shutdownTimeoutMs}ms for ${worker.runningCount} running job(s); signal again to stop now`);
+        onFirst?.();
+      }
+      void worker.stop({ timeoutMs: shutdownTimeoutMs }).then(resolve);
+    });
+  });
+}
+
+export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<number> {
+  const settings = workerSettings(ctx, values);
+  const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 4, applicationName: "claude-jobs worker" });
+  try {
+    const worker = buildWorker(ctx, db.sql, settings);
+    const stopped = stopOnSignals(ctx, worker, settings.shutdownTimeoutMs);
+    await worker.start();
+    ctx.err(`worker ${worker.id} started: queues ${settings.queues.join(",")}, concurrency ${settings.concurrency}, pid ${process.pid}`);
+    await stopped;
+    ctx.err(`worker ${worker.id} stopped`);
+    return 0;
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,27 @@
+// `claude-jobs workers`: the live workers (their advisory lock is held) and what each runs.
+
+import { Queue } from "../../queue/client.ts";
+import { openDatabase, type CliContext } from "../context.ts";
+import { table } from "../format.ts";
+import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+
+export const spec: CommandSpec = {
+  name: "workers",
+  summary: "List live workers: host, pid, queues, concurrency, running jobs.",
+  usage: "claude-jobs workers [--json]",
+  options: { json: JSON_OPTION, "database-url": DATABASE_URL_OPTION },
+};
+
+export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<number> {
+  const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1 });
+  try {
+    const workers = await new Queue(db.sql).workers();
+    if (values.json) ctx.out(JSON.stringify(workers));
+    else ctx.out(table(["ID", "HOST", "PID", "QUEUES", "CONCURRENCY", "STARTED", "RUNNING"],
+      workers.map((w) => [String(w.id), w.host, String(w.pid), w.queues.join(","), String(w.concurrency),
+        w.startedAt.toISOString().slice(0, 19).replace("T", " "), String(w.runningJobIds.length)])));
+    return 0;
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bun
+// The claude-jobs executable: dispatches to one command per file. The only
+// place that calls process.exit. Errors are one line on stderr: exit 2 for
+// bad input, 1 for everything else; never a stack trace for a known error.
+
+import { ClaudeJobsError, errorMessage } from "../errors.ts";
+import { loadConfigFile, readEnv } from "../config.ts";
+import { VERSION } from "../version.ts";
+import type { CliContext } from "./context.ts";
+import { formatHelp, parseCommand, type CommandSpec, type ParsedCommand } from "./options.ts";
+import * as migrate from "./commands/migrate.ts";
+import * as enqueue from "./commands/enqueue.ts";
+import * as worker from "./commands/worker.ts";
+import * as list from "./commands/list.ts";
+import * as show from "./commands/show.ts";
+import * as stats from "./commands/stats.ts";
+import * as workers from "./commands/workers.ts";
+import { cancel, remove, retry, runNow } from "./commands/job-actions.ts";
+
+interface Command {
+  spec: CommandSpec;
+  run(ctx: CliContext, parsed: ParsedCommand): Promise<number>;
+}
+
+export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, stats, retry, cancel, runNow, remove, workers];
+
+export function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
+  return [
+    `claude-jobs ${VERSION}: a PostgreSQL job queue for Claude Code agents and any background work.`,
+    "",
+    "Usage: claude-jobs <command> [options]     (no command, in a terminal: the setup wizard)",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary}`),
+    "",
+    "Every command takes --help. The database: --database-url, else DATABASE_URL, else the saved",
+    "config (~/.config/claude-jobs/config.json), else an embedded PostgreSQL in ~/.local/share/claude-jobs.",
+  ].join("\n");
+}
+
+function createContext(): CliContext {
+  const env = readEnv();
+  let signals = 0;
+  const listeners: ((count: number) => void)[] = [];
+  const onSignal = () => {
+    signals += 1;
+    for (const l of listeners) l(signals);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    env,
+    config: {},
+    out: (text) => process.stdout.write(text.endsWith("\n") || text === "" ? text : text + "\n"),
+    err: (text) => process.stderr.write(text.endsWith("\n") ? text : text + "\n"),
+    onSignal: (l) => listeners.push(l),
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const ctx = createContext();
+  const [name, ...rest] = argv;
+  if (name === "--version" || name === "-v" || name === "version") {
+    ctx.out(VERSION);
+    return 0;
+  }
+  if (name === undefined) {
+    if (process.stdin.isTTY && process.stdout.isTTY && !ctx.env.CI) {
+      const { runWizard } = await import("./wizard.ts");
+      return runWizard(ctx);
+    }
+    ctx.out(mainHelp());
+    return 0;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
+    ctx.out(mainHelp());
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.spec.name === name);
+  if (!command) {
+    ctx.err(`unknown command "${name}"; commands: ${COMMANDS.map((c) => c.spec.name).join(", ")} (claude-jobs --help)`);
+    return 2;
+  }
+  try {
+    ctx.config = loadConfigFile(ctx.env);
+    const parsed = parseCommand(command.spec, rest, ctx.env, ctx.config);
+    if (parsed.values.help) {
+      ctx.out(formatHelp(command.spec));
+      return 0;
+    }
+    return await command.run(ctx, parsed);
+  } catch (e: unknown) {
+    if (e instanceof ClaudeJobsError) {
+      ctx.err(`claude-jobs ${name}: ${e.message}`);
+      return e.code === "invalid_input" ? 2 : 1;
+    }
+    ctx.err(`claude-jobs ${name}: unexpected error: ${errorMessage(e)}`);
+    if (ctx.env.CLAUDE_JOBS_DEBUG) ctx.err(String((e as Error).stack));
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  process.exit(await main(process.argv.slice(2)));
+}
