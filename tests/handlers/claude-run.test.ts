@@ -1,0 +1,169 @@
+// The Claude handler run against the fake CLI, one outcome per test: what it
+// returns on success, and which error (retryable, retry-later, permanent) with
+// which message it throws on each kind of failure.
+
+import { describe, expect, test } from "bun:test";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { ClaudeRunError, listLogFiles } from "../../src/handlers/claude/index.ts";
+import { PermanentJobError, RetryJobError } from "../../src/handlers/types.ts";
+import { FAKE_CLAUDE, fakeEnv, makeHandler, makeJob, runJob, tempDir } from "./claude-helpers.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const cwd = tempDir();
+
+describe("a successful run", () => {
+  test("returns the last result's summary, the exit code and the log paths, and reports the session id", async () => {
+    const { handler, logDir } = makeHandler();
+    const progress: Record<string, unknown>[] = [];
+    const job = makeJob({ prompt: "say hi", cwd });
+    const { value, error } = await runJob(handler, job, undefined, (patch) => progress.push(patch));
+    expect(error).toBeUndefined();
+    expect(value).toMatchObject({
+      subtype: "success", isError: false, result: "echo: say hi", numTurns: 2, totalCostUsd: 0.0170877,
+      usage: { input_tokens: 21, output_tokens: 254 }, errors: null, apiRetries: 0, exitCode: 0, signal: null,
+      model: "claude-sonnet-4-6",
+    });
+    expect(value!.sessionId).toMatch(UUID);
+    expect(value!.durationMs).toBeNumber();
+    expect(progress).toEqual([{ sessionId: value!.sessionId }]);
+    // The raw output stays in the log files, named by job id and attempt start.
+    const files = await listLogFiles(logDir, job.id);
+    expect(files.map((f) => f.stream)).toEqual(["stdout", "stderr"]);
+    expect(value!.stdoutLog).toBe(files[0]!.path);
+    expect(value!.stderrLog).toBe(files[1]!.path);
+    expect(files[0]!.name).toMatch(new RegExp(`^${job.id}-\\d{8}-\\d{6}\\.stdout\\.log$`));
+    const lines = readFileSync(files[0]!.path, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual(["system", "assistant", "user", "result"]);
+    expect(lines[0].cwd).toBe(cwd); // ran in the job's cwd
+  });
+
+  test("takes the LAST result line, never the first", async () => {
+    const { handler } = makeHandler();
+    const { value } = await runJob(handler, makeJob({ prompt: "fake:two-results", cwd }));
+    expect(value?.result).toBe("echo: fake:two-results");
+    expect(value?.totalCostUsd).toBe(0.0170877);
+  });
+
+  test("finds claude on the PATH of the env it was given, or at claudePath", async () => {
+    const { handler } = makeHandler({ claudePath: FAKE_CLAUDE, env: { ...fakeEnv(), PATH: "/usr/bin:/bin" } });
+    const { value } = await runJob(handler, makeJob({ prompt: "hi", cwd }));
+    expect(value?.result).toBe("echo: hi");
+  });
+});
+
+describe("a failed attempt that may succeed on retry", () => {
+  test("exit 1 without a result: the message ends with the last stderr lines, bounded", async () => {
+    const { handler } = makeHandler();
+    const { error } = await runJob(handler, makeJob({ prompt: "fake:fail", cwd }));
+    expect(error).toBeInstanceOf(ClaudeRunError);
+    expect(error!.message).toStartWith("claude exited with code 1 without a result");
+    expect(error!.message).toContain("noise line 499\nError: fake failure at the end");
+    expect(error!.message).not.toContain("noise line 400\n"); // only the tail
+    expect(error!.result).toMatchObject({ exitCode: 1, subtype: null });
+    expect(error!.result!.sessionId).toMatch(UUID);
+  });
+
+  test("is_error true with exit 0 is a failure", async () => {
+    const { handler } = makeHandler();
+    const { value, error } = await runJob(handler, makeJob({ prompt: "fake:is-error", cwd }));
+    expect(value).toBeUndefined();
+    expect(error).toBeInstanceOf(ClaudeRunError);
+    expect(error!.message).toContain("API Error: 500 Internal server error");
+    expect(error!.result).toMatchObject({ exitCode: 0, isError: true });
+  });
+
+  test("exit 0 without any result event is a failure", async () => {
+    const { handler } = makeHandler();
+    const { error } = await runJob(handler, makeJob({ prompt: "fake:no-result", cwd }));
+    expect(error).toBeInstanceOf(ClaudeRunError);
+    expect(error!.message).toStartWith("claude exited with code 0 without a result");
+  });
+});
+
+describe("rate and usage limits wait longer before the retry", () => {
+  test("a rate limit (even with exit 0) is a RetryJobError of a minute, doubling per attempt", async () => {
+    const { handler } = makeHandler();
+    const first = await runJob(handler, makeJob({ prompt: "fake:rate-limit", cwd }, { attempts: 1 }));
+    expect(first.error).toBeInstanceOf(RetryJobError);
+    expect(first.error!.message).toContain("API Error: Rate limit reached");
+    expect(first.error!.delaySeconds).toBe(60);
+    expect(first.error!.result).toMatchObject({ apiRetries: 3, lastApiError: { status: 429, error: "rate_limit" } });
+    const third = await runJob(handler, makeJob({ prompt: "fake:rate-limit", cwd }, { attempts: 3 }));
+    expect(third.error!.delaySeconds).toBe(240);
+  });
+
+  test("overloaded (529) is a RetryJobError", async () => {
+    const { handler } = makeHandler();
+    const { error } = await runJob(handler, makeJob({ prompt: "fake:overloaded", cwd }));
+    expect(error).toBeInstanceOf(RetryJobError);
+    expect(error!.delaySeconds).toBe(60);
+    expect(error!.result).toMatchObject({ apiRetries: 3, lastApiError: { status: 529 } });
+  });
+
+  test("a subscription usage limit waits half an hour", async () => {
+    const { handler } = makeHandler();
+    const { error } = await runJob(handler, makeJob({ prompt: "fake:usage-limit", cwd }));
+    expect(error).toBeInstanceOf(RetryJobError);
+    expect(error!.message).toContain("You've hit your limit");
+    expect(error!.delaySeconds).toBe(1800);
+  });
+});
+
+describe("failures that cannot succeed on retry are permanent and say what to do", () => {
+  const permanent = async (payload: Record<string, unknown>, options = {}) => {
+    const { handler } = makeHandler(options);
+    const { error } = await runJob(handler, makeJob(payload));
+    expect(error).toBeInstanceOf(PermanentJobError);
+    return error!;
+  };
+
+  test("credit balance too low", async () => {
+    const e = await permanent({ prompt: "fake:credit", cwd });
+    expect(e.message).toContain("credit balance is too low");
+    expect(e.message).toContain("Add credits");
+  });
+
+  test("the CLI is not installed: names the path tried and how to configure it", async () => {
+    const e = await permanent({ prompt: "hi", cwd }, { env: { ...fakeEnv(), PATH: "/nowhere" } });
+    expect(e.message).toContain("tried claude (looked up on PATH=/nowhere): not found");
+    expect(e.message).toContain("claude path option");
+    const byPath = await permanent({ prompt: "hi", cwd }, { claudePath: "/opt/nothing/claude" });
+    expect(byPath.message).toContain("tried /opt/nothing/claude: not found");
+  });
+
+  test("the cwd was removed after enqueue", async () => {
+    const gone = tempDir();
+    rmSync(gone, { recursive: true });
+    const e = await permanent({ prompt: "hi", cwd: gone });
+    expect(e.message).toContain(`${gone} does not exist`);
+    expect(e.message).toContain("Recreate the directory");
+  });
+
+  test("a flag this CLI does not know", async () => {
+    const wrapper = join(tempDir(), "claude");
+    await Bun.write(wrapper, `#!/bin/sh\nexec ${FAKE_CLAUDE} --no-such-flag "$@"\n`);
+    await Bun.$`chmod +x ${wrapper}`;
+    const e = await permanent({ prompt: "hi", cwd }, { claudePath: wrapper });
+    expect(e.message).toContain("claude rejected its command line: error: unknown option '--no-such-flag'");
+    expect(e.message).toContain("upgrade Claude Code");
+  });
+
+  test("running as root without IS_SANDBOX=1: the refusal says what to set", async () => {
+    expect(process.getuid!()).toBe(0); // the fake refuses only for root, as the real CLI does
+    const { IS_SANDBOX: _, ...env } = fakeEnv();
+    const e = await permanent({ prompt: "hi", cwd }, { env });
+    expect(e.message).toContain("runs as root");
+    expect(e.message).toContain("Set IS_SANDBOX=1");
+    expect(e.message).toContain("non-root user");
+  });
+
+  test("max turns and max budget: raise the limit or resume the session", async () => {
+    const turns = await permanent({ prompt: "fake:max-turns", cwd, max_turns: 2 });
+    expect(turns.message).toContain("max_turns limit");
+    expect(turns.message).toMatch(/payload\.resume = "[0-9a-f-]{36}"/);
+    const budget = await permanent({ prompt: "fake:budget", cwd, max_budget_usd: 0.5 });
+    expect(budget.message).toContain("Reached maximum budget ($0.5)");
+    expect((budget as PermanentJobError).result).toMatchObject({ subtype: "error_max_budget_usd", errors: ["Reached maximum budget ($0.5)"] });
+  });
+});
