@@ -36,7 +36,7 @@ describe("validateClaudePayload", () => {
     expect(payload.add_dirs).toEqual([other]);
     expect(payload.resume).toBe("0192f1c4-7b1e-7cc0-8d2a-5e1f0a9b3c4d");
     expect(payload.timeout).toBe("30m");
-    expect(validateClaudePayload(payload)).toEqual(payload); // validating twice changes nothing
+    expect(validateClaudePayload({ ...payload })).toEqual(payload); // validating twice changes nothing
   });
 
   test("resolves a relative cwd against the enqueuing process's directory", () => {
