@@ -120,3 +120,10 @@ test("64 MB of output streams to the log file without growing memory", async () 
   expect(peak.kept - before.kept).toBeLessThan(8 << 20);
   expect(peak.rss - before.rss).toBeLessThan(32 << 20);
 }, 60_000);
+
+test("a timeout longer than setTimeout's range does not stop the run at once", async () => {
+  const { handler } = makeHandler();
+  const { value, error } = await runJob(handler, makeJob({ prompt: "fake:sleep=300ms", cwd, timeout: "30d" }));
+  expect(error).toBeUndefined();
+  expect(value?.result).toBe("echo: fake:sleep=300ms");
+});

@@ -67,7 +67,9 @@ export async function runInProcessGroup(p: GroupRunParams): Promise<GroupRunOutc
   const onAbort = () => stop("abort");
   p.signal.addEventListener("abort", onAbort, { once: true });
   if (p.signal.aborted) onAbort();
-  const timer = p.timeoutMs !== undefined ? setTimeout(() => stop("timeout"), p.timeoutMs) : undefined;
+  // setTimeout fires at once for delays over 2^31-1 ms, so a "30d" timeout is
+  // held to ~24.8 days rather than stopping the run immediately.
+  const timer = p.timeoutMs !== undefined ? setTimeout(() => stop("timeout"), Math.min(p.timeoutMs, 2 ** 31 - 1)) : undefined;
 
   const outcome = await exited;
   clearTimeout(timer);
