@@ -7,6 +7,7 @@ import type { Sql } from "./connect.ts";
 import { ConfigError, SchemaTooNewError } from "../errors.ts";
 import type { TransactionSql } from "postgres";
 import m001 from "../../sql/migrations/001_jobs.sql" with { type: "text" };
+import m002 from "../../sql/migrations/002_dashboard.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -15,7 +16,10 @@ export interface Migration {
 }
 
 /** Keep in step with sql/migrations/ (a test checks it). */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "001_jobs.sql", sql: m001 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "001_jobs.sql", sql: m001 },
+  { version: 2, name: "002_dashboard.sql", sql: m002 },
+];
 
 const MIGRATOR_LOCK = 17225; // pg_advisory_xact_lock(17225, 0): the migrator's lock
 

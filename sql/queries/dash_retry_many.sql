@@ -1,0 +1,14 @@
+-- dash_retry_many: job_retry for many ids at once. Failed or cancelled jobs go
+-- back to the queue, due now, with one more attempt allowed; one NOTIFY per
+-- queue wakes the workers. Other jobs are left alone and not returned.
+-- $1 ids uuid[]
+WITH changed AS (
+  UPDATE claude_jobs
+  SET status = 'queued', run_at = now(), finished_at = NULL, cancel_requested_at = NULL,
+      max_attempts = greatest(max_attempts, attempts + 1)
+  WHERE id = ANY($1::uuid[]) AND status IN ('failed', 'cancelled')
+  RETURNING id, queue
+), notified AS (
+  SELECT pg_notify('claude_jobs', queue) FROM (SELECT DISTINCT queue FROM changed) q
+)
+SELECT id, (SELECT count(*) FROM notified) AS notified FROM changed
