@@ -52,11 +52,19 @@ function checkCluster(ctx: Context): void {
   }
 }
 
-/** Deletes pg.init-<pid> folders whose initdb died. */
+/**
+ * Deletes pg.init-<pid> folders whose process died. Best effort: an orphaned
+ * initdb may still be writing into one; it is never renamed into place.
+ */
 function removeDeadInits(ctx: Context): void {
   for (const name of readdirSync(ctx.home)) {
     const m = /^pg\.init-(\d+)$/.exec(name);
-    if (m && !pidAlive(Number(m[1]))) rmSync(join(ctx.home, name), { recursive: true, force: true });
+    if (!m || pidAlive(Number(m[1]))) continue;
+    try {
+      rmSync(join(ctx.home, name), { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      /* next time */
+    }
   }
 }
 
@@ -117,5 +125,7 @@ export function ensureCluster(ctx: Context): boolean {
 export function lastLine(output: string): string {
   const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
   const important = lines.filter((l) => /FATAL|PANIC|ERROR|error|could not/.test(l));
-  return (important.at(-1) ?? lines.at(-1) ?? "no output").slice(0, 300);
+  const line = important.at(-1) ?? lines.at(-1) ?? "no output";
+  // "2026-11-29 19:05:41.940 UTC [9656] PANIC:  could not ..." -> "PANIC: could not ..."
+  return line.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[\d+\] /, "").replace(/\s+/g, " ").slice(0, 300);
 }

@@ -18,7 +18,7 @@
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { readPassword, ensureCluster } from "./cluster.ts";
 import { EmbeddedPostgresError, folderError } from "./errors.ts";
-import { canTraverse, serverRunAs } from "./identity.ts";
+import { canTraverse, type RunAs, serverRunAs } from "./identity.ts";
 import { type Context, layout, rootHome } from "./layout.ts";
 import { acquire } from "./lock.ts";
 import { ensureRuntime } from "./runtime.ts";
@@ -46,24 +46,33 @@ export type EmbeddedPostgres = {
   stop(): Promise<void>;
 };
 
+/** Where the cluster and binaries go: the data folder, unless the server user cannot reach it. */
+function chooseHome(dataDir: string, runAs: RunAs): string {
+  if (!runAs || canTraverse(dataDir, runAs)) return dataDir;
+  const home = rootHome(dataDir);
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o755 });
+  } catch (e: unknown) {
+    throw folderError("create", home, e);
+  }
+  if (canTraverse(home, runAs)) return home;
+  throw new EmbeddedPostgresError(
+    `user "${runAs.name}" can reach neither ${dataDir} nor ${home}: give it search permission ` +
+      `(chmod o+x) on one of them, run claude-jobs as a non-root user, or set DATABASE_URL`,
+  );
+}
+
 async function prepare(dataDir: string, log: (line: string) => void): Promise<Context> {
   const base = layout(dataDir);
+  const { runAs, note } = serverRunAs();
   try {
-    mkdirSync(base.dataDir, { recursive: true, mode: 0o700 });
+    // As root, 0711 lets the server user pass through to pg/ without listing the folder.
+    mkdirSync(base.dataDir, { recursive: true, mode: runAs ? 0o711 : 0o700 });
     accessSync(base.dataDir, constants.W_OK);
   } catch (e: unknown) {
     throw folderError("write to the data folder", base.dataDir, e);
   }
-  const { runAs, note } = serverRunAs();
-  let home = base.dataDir;
-  if (runAs && !canTraverse(home, runAs)) {
-    home = rootHome(base.dataDir);
-    try {
-      mkdirSync(home, { recursive: true, mode: 0o755 });
-    } catch (e: unknown) {
-      throw folderError("create", home, e);
-    }
-  }
+  const home = chooseHome(base.dataDir, runAs);
   if (runAs) log(`${note}, with its cluster in ${home}/pg${home === base.dataDir ? "" : ` (it cannot reach ${base.dataDir})`}`);
   const runtime = await ensureRuntime(home);
   return { ...layout(base.dataDir, home), runAs, runtime, log };

@@ -113,8 +113,7 @@ export async function ensureRuntime(home: string): Promise<Runtime> {
     throw folderError("write the PostgreSQL binaries into", dirname(tmp), e);
   }
   try {
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // incomplete leftover
-    renameSync(tmp, dir);
+    renameSync(tmp, dir); // .complete is inside: a <version>/ folder is never partial
   } catch {
     rmSync(tmp, { recursive: true, force: true }); // another process won the race
     if (!existsSync(join(dir, ".complete"))) throw new EmbeddedPostgresError(`could not install ${dir}`);

@@ -26,11 +26,14 @@ export function readPidFile(cluster: string): PidFile | null {
   }
 }
 
+/** A running (not zombie) process named postgres. A SIGKILLed postmaster stays a zombie until reaped. */
 function isPostgres(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres";
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8"); // "pid (comm) state ..."
+    const m = /^\d+ \((.*)\) (\S)/.exec(stat);
+    return m?.[1] === "postgres" && m[2] !== "Z";
   } catch {
-    return pidAlive(pid); // no /proc: trust liveness
+    return !existsSync("/proc/self/stat"); // no /proc: trust pidAlive
   }
 }
 
