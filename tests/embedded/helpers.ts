@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { stopEmbeddedPostgres } from "../../src/db/embedded/index.ts";
+import { rootHome } from "../../src/db/embedded/layout.ts";
 
 const made: string[] = [];
 
@@ -19,8 +20,10 @@ export function tempDataDir(): string {
 /** Stops every server the tests started and removes their folders. */
 export async function cleanUp(): Promise<void> {
   for (const parent of made.splice(0)) {
-    await stopEmbeddedPostgres({ dataDir: join(parent, "claude-jobs") }).catch(() => {});
+    const dataDir = join(parent, "claude-jobs");
+    await stopEmbeddedPostgres({ dataDir }).catch(() => {});
     rmSync(parent, { recursive: true, force: true });
+    rmSync(rootHome(dataDir), { recursive: true, force: true }); // if root had to move it there
   }
 }
 

@@ -89,7 +89,8 @@ function hydrateSymlinks(dir: string): void {
   const links: { source: string; target: string }[] = JSON.parse(readFileSync(listFile, "utf8"));
   for (const { source, target } of links) {
     const at = join(dir, target.replace(/^native\//, ""));
-    if (!existsSync(at)) symlinkSync(basename(source), at);
+    const real = join(dirname(at), basename(source)); // absent if pack-runtime left it out
+    if (existsSync(real) && !existsSync(at)) symlinkSync(basename(source), at);
   }
 }
 
