@@ -5,7 +5,7 @@
 import type { Env, SavedConfig } from "../config.ts";
 import { defaultDataDir } from "../config.ts";
 import { connect, type Sql } from "../db/connect.ts";
-import { checkSchema } from "../db/migrate.ts";
+import { checkSchema, migrate } from "../db/migrate.ts";
 
 export interface CliContext {
   env: Env;
@@ -33,33 +33,37 @@ export interface OpenOptions {
 
 export async function openDatabase(ctx: CliContext, options: OpenOptions): Promise<OpenDatabase> {
   let url = options.databaseUrl;
-  let release = async () => {};
+  let embeddedServer = false;
   if (!url) {
+    // The embedded server is a managed background server (see src/db/embedded):
+    // it outlives this process, so there is nothing to release on close.
     const { startEmbeddedPostgres } = await import("../db/embedded/index.ts");
-    const embedded = await startEmbeddedPostgres({ dataDir: defaultDataDir(ctx.env), log: (line: string) => ctx.err(line) });
+    // Say what was done (initialized, started, as which user) only when this
+    // process did it; attaching to the running server is silent.
+    const lines: string[] = [];
+    const embedded = await startEmbeddedPostgres({ dataDir: defaultDataDir(ctx.env), log: (line: string) => lines.push(line) });
+    if (embedded.started) for (const line of lines) ctx.err(line);
     url = embedded.url;
-    release = () => embedded.release();
+    embeddedServer = true;
   }
   let sql: Sql;
   try {
     sql = await connect(url, { max: options.max, applicationName: options.applicationName });
   } catch (e: unknown) {
-    await release();
     throw e;
   }
   try {
-    if (options.requireSchema !== false) await checkSchema(sql);
+    // The embedded database is ours alone: bring its schema up to date on the
+    // way in, so the quick start needs no separate migrate step.
+    if (embeddedServer) await migrate(sql);
+    else if (options.requireSchema !== false) await checkSchema(sql);
   } catch (e: unknown) {
     await sql.end({ timeout: 1 });
-    await release();
     throw e;
   }
   return {
     sql,
     url,
-    close: async () => {
-      await sql.end({ timeout: 5 });
-      await release();
-    },
+    close: () => sql.end({ timeout: 5 }),
   };
 }

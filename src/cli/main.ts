@@ -15,6 +15,7 @@ import * as list from "./commands/list.ts";
 import * as show from "./commands/show.ts";
 import * as stats from "./commands/stats.ts";
 import * as workers from "./commands/workers.ts";
+import * as db from "./commands/db.ts";
 import { cancel, remove, retry, runNow } from "./commands/job-actions.ts";
 
 interface Command {
@@ -22,7 +23,7 @@ interface Command {
   run(ctx: CliContext, parsed: ParsedCommand): Promise<number>;
 }
 
-export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, stats, retry, cancel, runNow, remove, workers];
+export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, stats, retry, cancel, runNow, remove, workers, db];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

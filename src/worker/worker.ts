@@ -51,6 +51,7 @@ export class Worker extends EventEmitter {
   private state: "new" | "running" | "stopping" | "stopped" = "new";
   private fetching = false;
   private fetchWanted = false;
+  private fetchScheduled = false;
   private stopped: Promise<void> | null = null;
 
   constructor(options: WorkerOptions) {
@@ -142,7 +143,14 @@ export class Worker extends EventEmitter {
   /** Asks the producer loop to claim; calls while a claim is in flight coalesce into one more. */
   requestFetch(): void {
     this.fetchWanted = true;
-    if (!this.fetching) void this.fetchLoop();
+    if (this.fetching || this.fetchScheduled) return;
+    // Start on the next turn of the event loop, so that the jobs finishing in
+    // this turn free their slots first and one claim fills them all.
+    this.fetchScheduled = true;
+    setImmediate(() => {
+      this.fetchScheduled = false;
+      if (!this.fetching) void this.fetchLoop();
+    });
   }
 
   private async fetchLoop(): Promise<void> {
