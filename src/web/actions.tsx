@@ -1,0 +1,72 @@
+// The dashboard's POST actions (forms, so they work without script): enqueue,
+// retry, cancel, run now, delete, and bulk retry/cancel. Each redirects back
+// (303) with a fixed notice; bad input re-renders the form naming the field.
+// Cross-site posts never get here (security.ts checks Origin first).
+
+import { Elysia } from "elysia";
+import type { AppDeps } from "./app.tsx";
+import { InputError, NotFoundError } from "../errors.ts";
+import { bulkAction, enqueueFromInput, formToInput } from "./job-input.ts";
+import { listUrl, parseListQuery } from "./list-query.ts";
+import { EnqueuePage, type EnqueueValues } from "./views/forms.tsx";
+
+type Form = Record<string, string | string[] | undefined>;
+
+const redirect = (location: string) => new Response(null, { status: 303, headers: { location } });
+
+/** Form fields as single strings (the first of repeated ones). */
+function single(form: Form): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(form ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
+}
+
+function many(value: string | string[] | undefined): string[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+const JOB_ACTIONS = ["retry", "cancel", "run-now", "delete"] as const;
+
+export function actionRoutes(deps: AppDeps) {
+  const { queue, sql } = deps;
+  return new Elysia({ name: "claude-jobs-actions" })
+    .post("/jobs", async ({ body, set }) => {
+      const form = single(body as Form);
+      try {
+        const id = await enqueueFromInput(queue, formToInput(form));
+        return redirect(`/jobs/${id}?done=enqueued`);
+      } catch (e: unknown) {
+        if (!(e instanceof InputError)) throw e;
+        set.status = 422;
+        return <EnqueuePage values={form as EnqueueValues} error={{ field: e.field, message: e.message }} signedIn={Boolean(deps.token)} />;
+      }
+    })
+    .post("/jobs/bulk", async ({ body }) => {
+      const form = (body ?? {}) as Form;
+      const f = single(form);
+      const [action, scope] = (f.action ?? "").split("-");
+      if ((action !== "retry" && action !== "cancel") || (scope !== "selected" && scope !== "matching")) {
+        throw new InputError("action", "must be retry-selected, cancel-selected, retry-matching or cancel-matching");
+      }
+      const filter = { status: f.status, queue: f.queue, kind: f.kind, q: f.q };
+      const ids = scope === "selected" ? many(form.ids) : null;
+      if (ids !== null && ids.length === 0) throw new InputError("ids", "select at least one job");
+      if (ids !== null && ids.length > 1000) throw new InputError("ids", "select at most 1000 jobs");
+      const result = await bulkAction(sql, action, ids, filter);
+      return redirect(listUrl("/jobs", parseListQuery(filter), { done: `bulk-${action}`, n: result.changed }));
+    })
+    .post("/jobs/:id/:action", async ({ params }) => {
+      const action = params.action as (typeof JOB_ACTIONS)[number];
+      if (!JOB_ACTIONS.includes(action)) throw new NotFoundError(`no action ${params.action}`);
+      const id = params.id;
+      if (action === "delete") {
+        await queue.delete(id);
+        return redirect("/jobs?done=deleted");
+      }
+      if (action === "retry") await queue.retry(id);
+      if (action === "run-now") await queue.runNow(id);
+      if (action === "cancel") {
+        const job = await queue.cancel(id);
+        return redirect(`/jobs/${job.id}?done=${job.status === "running" ? "cancel-requested" : "cancelled"}`);
+      }
+      return redirect(`/jobs/${id.toLowerCase()}?done=${action === "retry" ? "retried" : "run-now"}`);
+    });
+}

@@ -1,0 +1,54 @@
+// Turns errors into responses: the engine's InputError -> 422, NotFoundError
+// -> 404, ConflictError -> 409, Elysia's body/query validation -> 422 naming
+// the field, a malformed body -> 400. Programs (/api/*) get JSON, people get
+// a page; anything unexpected is a 500 that shows no internals.
+
+import { ClaudeJobsError, InputError } from "../errors.ts";
+import { MessagePage } from "./views/layout.tsx";
+import { isApiPath } from "./security.ts";
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  field?: string;
+}
+
+interface ElysiaValidation {
+  customError?: unknown;
+  all?: { path?: string; summary?: string; message?: string }[];
+}
+
+export function describeError(code: unknown, error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof InputError) return { status: 422, body: { error: error.code, field: error.field, message: error.message } };
+  if (error instanceof ClaudeJobsError) {
+    const status = error.code === "not_found" ? 404 : error.code === "conflict" ? 409 : error.code === "database_unreachable" ? 503 : 500;
+    return { status, body: { error: error.code, message: error.message } };
+  }
+  if (code === "VALIDATION") {
+    const first = (error as ElysiaValidation).all?.[0];
+    const field = (first?.path ?? "").replace(/^\//, "").replaceAll("/", ".") || "body";
+    const custom = (error as ElysiaValidation).customError;
+    const message = typeof custom === "string" ? custom : `${field}: ${first?.summary ?? first?.message ?? "is not valid"}`;
+    return { status: 422, body: { error: "invalid_input", field, message } };
+  }
+  if (code === "PARSE") return { status: 400, body: { error: "invalid_input", field: "body", message: "body: is not valid JSON or form data" } };
+  if (code === "NOT_FOUND") return { status: 404, body: { error: "not_found", message: "no such page" } };
+  if (code === "INVALID_COOKIE_SIGNATURE") return { status: 400, body: { error: "invalid_input", message: "bad cookie" } };
+  return { status: 500, body: { error: "internal", message: "internal error; the server log has the details" } };
+}
+
+const TITLES: Record<number, string> = { 400: "Bad request", 404: "Not found", 409: "Not possible now", 422: "Invalid input", 500: "Something went wrong", 503: "Database unreachable" };
+
+export function errorResponse(request: Request, code: unknown, error: unknown, signedIn: boolean): Response {
+  const { status, body } = describeError(code, error);
+  const path = new URL(request.url).pathname;
+  const accept = request.headers.get("accept") ?? "";
+  if (isApiPath(path) || (!accept.includes("text/html") && !request.headers.get("hx-request"))) {
+    return Response.json(body, { status });
+  }
+  if (request.headers.get("hx-request")) {
+    return new Response(body.message, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+  }
+  const html = "<!doctype html>" + (MessagePage({ title: TITLES[status] ?? "Error", message: body.message, status, signedIn }) as string);
+  return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8" } });
+}

@@ -1,0 +1,82 @@
+// What the API body and the enqueue form ask for, turned into a Queue.enqueue
+// call; and the bulk actions (retry or cancel a selection, or every job a
+// filter matches). The queue's validation has the last word (InputError).
+
+import type { Queue, EnqueueParams } from "../queue/client.ts";
+import type { Sql } from "../db/connect.ts";
+import { InputError } from "../errors.ts";
+import { dashCancelMany, dashJobIds, dashRetryMany } from "../db/dashboard.ts";
+import { parseListQuery } from "./list-query.ts";
+import { validateId } from "../queue/validate.ts";
+
+export interface EnqueueInput {
+  prompt?: string;
+  cwd?: string;
+  model?: string;
+  kind?: string;
+  queue?: string;
+  priority?: number;
+  max_attempts?: number;
+  delay?: string | number;
+  run_at?: string;
+  concurrency_key?: string | null;
+  payload?: Record<string, unknown>;
+}
+
+export async function enqueueFromInput(queue: Queue, input: EnqueueInput): Promise<string> {
+  const payload: Record<string, unknown> = { ...(input.payload ?? {}) };
+  if (input.prompt !== undefined) payload.prompt = input.prompt;
+  if (input.cwd !== undefined) payload.cwd = input.cwd;
+  if (input.model !== undefined) payload.model = input.model;
+  const params: EnqueueParams = { kind: input.kind, queue: input.queue, priority: input.priority, payload, maxAttempts: input.max_attempts };
+  if (input.delay !== undefined) params.delay = input.delay;
+  if (input.run_at !== undefined) params.runAt = input.run_at;
+  if (input.concurrency_key !== undefined) params.concurrencyKey = input.concurrency_key;
+  return queue.enqueue(params);
+}
+
+function formInt(field: string, value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InputError(field, `must be a whole number; got ${JSON.stringify(value)}`);
+  return n;
+}
+
+const blank = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim());
+
+/** The enqueue form's fields (all strings) as an EnqueueInput. */
+export function formToInput(form: Record<string, string | undefined>): EnqueueInput {
+  return {
+    prompt: form.prompt ?? "",
+    cwd: blank(form.cwd) ?? "",
+    model: blank(form.model),
+    queue: blank(form.queue),
+    priority: formInt("priority", form.priority),
+    max_attempts: formInt("max_attempts", form.max_attempts),
+    delay: blank(form.delay),
+  };
+}
+
+/** Most jobs one bulk action touches; a filter matching more is done in several clicks. */
+export const BULK_LIMIT = 10_000;
+
+export interface BulkResult {
+  action: "retry" | "cancel";
+  matched: number;
+  changed: number;
+  ids: string[];
+}
+
+export async function bulkAction(
+  sql: Sql, action: "retry" | "cancel", ids: string[] | null, filter: Record<string, string | undefined>,
+): Promise<BulkResult> {
+  let target: string[];
+  if (ids !== null) {
+    target = ids.map((id, i) => validateId(`ids[${i}]`, id));
+  } else {
+    const q = parseListQuery(filter);
+    target = await dashJobIds(sql, q, BULK_LIMIT);
+  }
+  const changed = action === "retry" ? await dashRetryMany(sql, target) : await dashCancelMany(sql, target);
+  return { action, matched: target.length, changed: changed.length, ids: changed };
+}

@@ -1,0 +1,89 @@
+// The job list's query (status, queue, kind, search, sort, cursor, limit):
+// parsed and checked once for the pages, the partials, the bulk actions and
+// the JSON API alike; bad values are InputErrors naming the parameter. Also
+// the keyset cursor's encoding and the URLs that carry a query along.
+
+import { InputError } from "../errors.ts";
+import { SORTS, type DashFilter, type DashListParams, type SortName } from "../db/dashboard.ts";
+import { KIND_NAME, QUEUE_NAME } from "../queue/validate.ts";
+import type { JobRecord } from "../handlers/types.ts";
+
+const STATUSES = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ListQuery extends DashFilter {
+  sort: SortName;
+  cursor: string | null;
+  limit: number;
+}
+
+type Raw = Record<string, string | string[] | undefined>;
+
+/** The first value of a query parameter; "" counts as absent (an untouched form field). */
+function one(raw: Raw, name: string): string | undefined {
+  const v = raw[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s === undefined || s === "" ? undefined : s;
+}
+
+export function parseListQuery(raw: Raw, defaults: { limit?: number } = {}): ListQuery {
+  const status = one(raw, "status");
+  if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
+    throw new InputError("status", `must be one of ${STATUSES.join(", ")}; got ${JSON.stringify(status)}`);
+  }
+  const queue = one(raw, "queue");
+  if (queue !== undefined && !QUEUE_NAME.test(queue)) throw new InputError("queue", `is not a queue name; got ${JSON.stringify(queue)}`);
+  const kind = one(raw, "kind");
+  if (kind !== undefined && !KIND_NAME.test(kind)) throw new InputError("kind", `is not a job kind; got ${JSON.stringify(kind)}`);
+  const search = one(raw, "q");
+  if (search !== undefined && search.length > 200) throw new InputError("q", "must be at most 200 characters");
+  const sort = one(raw, "sort") ?? "newest";
+  if (!(sort in SORTS)) throw new InputError("sort", `must be one of ${Object.keys(SORTS).join(", ")}; got ${JSON.stringify(sort)}`);
+  const limitText = one(raw, "limit");
+  const limit = limitText === undefined ? (defaults.limit ?? 50) : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+    throw new InputError("limit", `must be an integer from 1 to 500; got ${JSON.stringify(limitText)}`);
+  }
+  const cursor = one(raw, "cursor") ?? null;
+  if (cursor !== null) decodeCursor(cursor);
+  return {
+    status: (status as ListQuery["status"]) ?? null, queue: queue ?? null, kind: kind ?? null,
+    search: search ?? null, sort: sort as SortName, cursor, limit,
+  };
+}
+
+export function toListParams(q: ListQuery): DashListParams {
+  return { ...q, after: q.cursor === null ? null : decodeCursor(q.cursor) };
+}
+
+/** The cursor after `job` in sort order: its sort key and id. */
+export function encodeCursor(job: JobRecord, sort: SortName): string {
+  const key = SORTS[sort].key === "run_at" ? job.runAt : job.createdAt;
+  return Buffer.from(`${key.toISOString()}|${job.id}`).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): { key: Date; id: string } {
+  const [time, id] = Buffer.from(cursor, "base64url").toString().split("|");
+  const key = new Date(time ?? "");
+  if (!id || !UUID.test(id) || Number.isNaN(key.getTime())) {
+    throw new InputError("cursor", "must be the cursor of a previous page");
+  }
+  return { key, id };
+}
+
+/** The next page's cursor, or null when this page is the last. */
+export function nextCursor(jobs: JobRecord[], q: ListQuery): string | null {
+  const last = jobs.at(-1);
+  return jobs.length === q.limit && last ? encodeCursor(last, q.sort) : null;
+}
+
+/** A URL under `path` carrying the query's filters (and any overrides). */
+export function listUrl(path: string, q: ListQuery, extra: Record<string, string | number | null> = {}): string {
+  const params = new URLSearchParams();
+  const base: Record<string, string | number | null | undefined> = {
+    status: q.status, queue: q.queue, kind: q.kind, q: q.search, sort: q.sort === "newest" ? null : q.sort, ...extra,
+  };
+  for (const [k, v] of Object.entries(base)) if (v !== null && v !== undefined && v !== "") params.set(k, String(v));
+  const s = params.toString();
+  return s ? `${path}?${s}` : path;
+}

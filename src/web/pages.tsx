@@ -1,0 +1,85 @@
+// The dashboard's pages and the fragments htmx re-fetches: overview, job
+// list, job page, workers, enqueue form, raw log files. GET only; every
+// change is a POST in actions.ts.
+
+import { Elysia } from "elysia";
+import type { AppDeps } from "./app.tsx";
+import { NotFoundError } from "../errors.ts";
+import { dashFacets, dashJobList, dashThroughput } from "../db/dashboard.ts";
+import { listUrl, nextCursor, parseListQuery, toListParams } from "./list-query.ts";
+import { findLogFile, readStoredLogs } from "./logs.ts";
+import { OverviewLive, OverviewPage, type OverviewData } from "./views/overview.tsx";
+import { JobsPage } from "./views/jobs.tsx";
+import { JobRows } from "./views/job-rows.tsx";
+import { JobLive, JobPage } from "./views/job.tsx";
+import { WorkersLive, WorkersPage } from "./views/workers.tsx";
+import { EnqueuePage } from "./views/forms.tsx";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Fixed texts for the ?done= notice after an action: never the query's own text. */
+export const NOTICES: Record<string, string> = {
+  enqueued: "Job enqueued.", retried: "Job queued again.", cancelled: "Job cancelled.",
+  "cancel-requested": "Cancel requested: the worker is stopping the job.", "run-now": "Job is due now.",
+  deleted: "Job deleted.", "bulk-retry": "Bulk retry done.", "bulk-cancel": "Bulk cancel done.",
+};
+
+function notice(query: Record<string, string | undefined>): string | null {
+  const text = NOTICES[query.done ?? ""];
+  if (!text) return null;
+  const n = Number(query.n);
+  return Number.isInteger(n) && n >= 0 && query.done?.startsWith("bulk-") ? `${text} ${n} job${n === 1 ? "" : "s"} changed.` : text;
+}
+
+/** A job id from a page URL: not a UUID is "no such job" (404), never a database error. */
+function pageId(id: string): string {
+  if (!UUID.test(id)) throw new NotFoundError(`no job with id ${id}`);
+  return id.toLowerCase();
+}
+
+export function pageRoutes(deps: AppDeps) {
+  const { queue, sql } = deps;
+  const signedIn = Boolean(deps.token);
+  const overview = async (): Promise<OverviewData> => {
+    const [stats, throughput, recent, workers] = await Promise.all([
+      queue.stats(), dashThroughput(sql, 60), dashJobList(sql, { sort: "newest", limit: 10 }), queue.workers(),
+    ]);
+    return { stats, throughput, recent, workers: workers.length };
+  };
+  return new Elysia({ name: "claude-jobs-pages" })
+    .get("/", async () => <OverviewPage data={await overview()} signedIn={signedIn} />)
+    .get("/partials/overview", async () => <OverviewLive data={await overview()} />)
+    .get("/jobs", async ({ query }) => {
+      const q = parseListQuery(query);
+      const [jobs, facets] = await Promise.all([dashJobList(sql, toListParams(q)), dashFacets(sql)]);
+      const next = nextCursor(jobs, q);
+      return (
+        <JobsPage query={q} jobs={jobs} facets={facets} signedIn={signedIn} notice={notice(query)}
+          moreUrl={next ? listUrl("/partials/jobs", q, { cursor: next }) : null}
+          liveUrl={listUrl("/partials/jobs", q)} />
+      );
+    })
+    .get("/partials/jobs", async ({ query }) => {
+      const q = parseListQuery(query);
+      const jobs = await dashJobList(sql, toListParams(q));
+      const next = nextCursor(jobs, q);
+      return <JobRows jobs={jobs} selectable={true} moreUrl={next ? listUrl("/partials/jobs", q, { cursor: next }) : null} />;
+    })
+    .get("/jobs/new", () => <EnqueuePage values={{}} signedIn={signedIn} />)
+    .get("/jobs/:id", async ({ params, query }) => {
+      const job = await queue.get(pageId(params.id));
+      const logs = await readStoredLogs(deps.logs, job.id);
+      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} />;
+    })
+    .get("/partials/jobs/:id", async ({ params }) => <JobLive job={await queue.get(pageId(params.id))} />)
+    .get("/jobs/:id/logs/:name", async ({ params }) => {
+      const id = pageId(params.id);
+      const file = await findLogFile(deps.logs, id, params.name);
+      if (!file) throw new NotFoundError(`job ${id} has no log file ${params.name}`);
+      return new Response(Bun.file(file.path), {
+        headers: { "content-type": "text/plain; charset=utf-8", "content-security-policy": "default-src 'none'; sandbox" },
+      });
+    })
+    .get("/workers", async () => <WorkersPage workers={await queue.workers()} signedIn={signedIn} />)
+    .get("/partials/workers", async () => <WorkersLive workers={await queue.workers()} />);
+}

@@ -1,0 +1,85 @@
+// The overview: counts by status, per-queue counts, throughput over the last
+// hour and the newest jobs. The live part is one fragment the page re-fetches
+// every 2 s (htmx polling), so it never needs a reload.
+
+import type { Stats } from "../../queue/client.ts";
+import type { MinuteCounts } from "../../db/dashboard.ts";
+import type { JobRecord } from "../../handlers/types.ts";
+import { Layout, PageHeader } from "./layout.tsx";
+import { ThroughputChart } from "./chart.tsx";
+import { JobTable } from "./job-rows.tsx";
+import { esc } from "./format.ts";
+
+export const STATUS_CARDS = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+
+export interface OverviewData {
+  stats: Stats;
+  throughput: MinuteCounts[];
+  recent: JobRecord[];
+  workers: number;
+}
+
+export function OverviewPage(p: { data: OverviewData; signedIn?: boolean }) {
+  return (
+    <Layout title="Overview" active="overview" signedIn={p.signedIn}>
+      <PageHeader title="Overview" subtitle="Live: refreshes every 2 seconds." />
+      <OverviewLive data={p.data} />
+    </Layout>
+  );
+}
+
+export function OverviewLive({ data }: { data: OverviewData }) {
+  const { stats } = data;
+  return (
+    <div id="overview-live" hx-get="/partials/overview" hx-trigger="every 2s" hx-swap="outerHTML">
+      <section class="stat-grid" aria-label="Jobs by status">
+        {STATUS_CARDS.map((s) => (
+          <a class={`stat s-${s}`} href={`/jobs?status=${s}`} data-status={s}>
+            <span class="stat-label">{s}</span>
+            <span class="stat-value">{String(stats[s])}</span>
+          </a>
+        ))}
+      </section>
+      <div class="two-col">
+        <section class="card">
+          <div class="card-head">
+            <h2>Throughput</h2>
+            <span class="muted">{String(data.workers)} live worker{data.workers === 1 ? "" : "s"}</span>
+          </div>
+          <ThroughputChart minutes={data.throughput} />
+        </section>
+        <section class="card">
+          <div class="card-head"><h2>Queues</h2><span class="muted">{String(stats.total)} jobs</span></div>
+          <QueueTable stats={stats} />
+        </section>
+      </div>
+      <section class="card flush">
+        <div class="card-head pad"><h2>Newest jobs</h2><a href="/jobs">All jobs →</a></div>
+        <JobTable jobs={data.recent} selectable={false} />
+      </section>
+    </div>
+  );
+}
+
+function QueueTable({ stats }: { stats: Stats }) {
+  if (stats.queues.length === 0) return <p class="empty">No jobs yet. Enqueue one with <a href="/jobs/new">New job</a>.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="table compact">
+        <thead>
+          <tr><th>Queue</th>{STATUS_CARDS.map((s) => <th class={`num hide-sm-${s === "cancelled" || s === "scheduled" ? "y" : "n"}`}>{s}</th>)}</tr>
+        </thead>
+        <tbody>
+          {stats.queues.map((q) => (
+            <tr>
+              <td><a href={`/jobs?queue=${encodeURIComponent(q.queue)}`}>{esc(q.queue)}</a></td>
+              {STATUS_CARDS.map((s) => (
+                <td class={`num hide-sm-${s === "cancelled" || s === "scheduled" ? "y" : "n"}${q[s] === 0 ? " zero" : ""}`}>{String(q[s])}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
