@@ -17,13 +17,14 @@ import * as stats from "./commands/stats.ts";
 import * as workers from "./commands/workers.ts";
 import * as db from "./commands/db.ts";
 import { cancel, remove, retry, runNow } from "./commands/job-actions.ts";
+import * as dashboard from "./commands/dashboard.ts"; import * as serve from "./commands/serve.ts";
 
 interface Command {
   spec: CommandSpec;
   run(ctx: CliContext, parsed: ParsedCommand): Promise<number>;
 }
 
-export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, stats, retry, cancel, runNow, remove, workers, db];
+export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, stats, retry, cancel, runNow, remove, workers, db, dashboard, serve];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

@@ -1,0 +1,41 @@
+// `claude-jobs serve`: a worker and the dashboard in one process, as the seed
+// had. The first SIGINT/SIGTERM closes the dashboard and stops the worker
+// gracefully (running jobs may finish up to --shutdown-timeout); a second
+// signal stops the jobs at once.
+
+import { openDatabase, type CliContext } from "../context.ts";
+import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+import { buildWorker, stopOnSignals, workerOptions, workerSettings } from "./worker.ts";
+import { dashboardOptions, dashboardSettings, startDashboard } from "./dashboard.ts";
+
+export const spec: CommandSpec = {
+  name: "serve",
+  summary: "Run a worker and the dashboard in one process (graceful shutdown of both).",
+  usage: "claude-jobs serve [--port=8080] [--host=127.0.0.1] [--concurrency=10] [--queues=*]",
+  // log-dir is shared: the worker writes there, the dashboard reads it.
+  options: { ...workerOptions, ...dashboardOptions, "database-url": DATABASE_URL_OPTION },
+};
+
+export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<number> {
+  const worker = workerSettings(ctx, values);
+  const dashboard = dashboardSettings(ctx, values);
+  const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 12, applicationName: "claude-jobs serve" });
+  try {
+    const w = buildWorker(ctx, db.sql, worker);
+    const web = startDashboard(db.sql, dashboard);
+    const stopped = stopOnSignals(ctx, w, worker.shutdownTimeoutMs, () => void web.stop());
+    try {
+      await w.start();
+    } catch (e: unknown) {
+      await web.stop();
+      throw e;
+    }
+    ctx.err(`serve: worker ${w.id} (queues ${worker.queues.join(",")}, concurrency ${worker.concurrency}); dashboard on ${web.url}`);
+    await stopped;
+    await web.stop();
+    ctx.err(`serve: worker ${w.id} and dashboard stopped`);
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
