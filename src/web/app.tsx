@@ -12,6 +12,7 @@ import {
   CLEAR_COOKIE, SECURITY_HEADERS, checkToken, crossSiteReason, isApiPath, isAuthorized, isPublicPath, safeNext, sessionCookie,
 } from "./security.ts";
 import { errorResponse } from "./errors.ts";
+import { limitedParser } from "./body.ts";
 import { assetResponse } from "./assets.ts";
 import { renderMetrics } from "./metrics.ts";
 import { OPENAPI } from "./openapi.ts";
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps) {
         if (why) return Response.json({ error: "forbidden", message: `cross-site request refused: ${why}` }, { status: 403 });
       }
     })
+    .onParse(limitedParser(maxBody))
     .onError(({ code, error, request }) => {
       const response = errorResponse(request, code, error, Boolean(token));
       if (response.status >= 500) report(error);

@@ -6,6 +6,7 @@
 import { ClaudeJobsError, InputError } from "../errors.ts";
 import { MessagePage } from "./views/layout.tsx";
 import { isApiPath } from "./security.ts";
+import { BodyError } from "./body.ts";
 
 export interface ErrorBody {
   error: string;
@@ -19,10 +20,15 @@ interface ElysiaValidation {
 }
 
 export function describeError(code: unknown, error: unknown): { status: number; body: ErrorBody } {
+  // Elysia wraps what a parser throws in a ParseError; the BodyError is its cause.
+  if (code === "PARSE" && (error as Error).cause instanceof BodyError) error = (error as Error).cause;
   if (error instanceof InputError) return { status: 422, body: { error: error.code, field: error.field, message: error.message } };
   if (error instanceof ClaudeJobsError) {
     const status = error.code === "not_found" ? 404 : error.code === "conflict" ? 409 : error.code === "database_unreachable" ? 503 : 500;
     return { status, body: { error: error.code, message: error.message } };
+  }
+  if (error instanceof BodyError) {
+    return { status: error.status, body: { error: error.status === 413 ? "too_large" : "invalid_input", field: "body", message: error.message } };
   }
   if (code === "VALIDATION") {
     const first = (error as ElysiaValidation).all?.[0];
@@ -37,7 +43,7 @@ export function describeError(code: unknown, error: unknown): { status: number; 
   return { status: 500, body: { error: "internal", message: "internal error; the server log has the details" } };
 }
 
-const TITLES: Record<number, string> = { 400: "Bad request", 404: "Not found", 409: "Not possible now", 422: "Invalid input", 500: "Something went wrong", 503: "Database unreachable" };
+const TITLES: Record<number, string> = { 400: "Bad request", 413: "Too large", 404: "Not found", 409: "Not possible now", 422: "Invalid input", 500: "Something went wrong", 503: "Database unreachable" };
 
 export function errorResponse(request: Request, code: unknown, error: unknown, signedIn: boolean): Response {
   const { status, body } = describeError(code, error);
