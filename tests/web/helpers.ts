@@ -77,3 +77,26 @@ export async function statusOf(db: TestDatabase, id: string): Promise<string | u
   const [row] = await db.sql`SELECT status FROM claude_jobs WHERE id = ${id}`;
   return row?.status as string | undefined;
 }
+
+/**
+ * What a browser would run or load from this HTML, found by a real HTML parser
+ * (Bun's HTMLRewriter): inline scripts, on* handler attributes, img/iframe/
+ * object elements, javascript: URLs. Escaped job data yields none of these.
+ */
+export async function activeContent(html: string): Promise<string[]> {
+  const found: string[] = [];
+  await new HTMLRewriter()
+    .on("*", {
+      element(el) {
+        if (el.tagName === "script" && !el.getAttribute("src")) found.push("inline <script>");
+        if (["img", "iframe", "object", "embed"].includes(el.tagName)) found.push(`<${el.tagName}>`);
+        for (const [name, value] of el.attributes) {
+          if (name.startsWith("on")) found.push(`${el.tagName}[${name}]`);
+          if (/^\s*javascript:/i.test(value)) found.push(`${el.tagName}[${name}=javascript:]`);
+        }
+      },
+    })
+    .transform(new Response(html))
+    .text();
+  return found;
+}
