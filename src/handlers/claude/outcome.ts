@@ -15,13 +15,18 @@ export interface ClaudeJobResult extends ClaudeRunSummary {
   stderrLog: string;
 }
 
-/** A failed attempt that may succeed on retry; carries the run's summary as `result`. */
-export class ClaudeRunError extends Error {
-  readonly result: ClaudeJobResult;
+/**
+ * A failed attempt that may succeed on retry; carries the run's summary as
+ * `result`. A RetryJobError with no extra delay (the usual backoff applies),
+ * because the executor keeps the `result` of its own error classes only: a
+ * plain Error's result would be dropped and the job would not show what the
+ * failed run said, cost, or which session to resume.
+ */
+export class ClaudeRunError extends RetryJobError {
+  declare readonly result: ClaudeJobResult;
   constructor(message: string, result: ClaudeJobResult) {
-    super(message);
+    super(message, { delaySeconds: 0, result });
     this.name = "ClaudeRunError";
-    this.result = result;
   }
 }
 
