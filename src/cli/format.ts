@@ -40,8 +40,43 @@ export function jobLines(job: JobRecord): string {
   ];
   const lines = rows.filter(([, v]) => v !== "").map(([k, v]) => `${k.padEnd(16)}${v}`);
   lines.push("payload", indent(JSON.stringify(job.payload, null, 2)));
-  if (job.result) lines.push("result", indent(JSON.stringify(job.result, null, 2)));
+  if (job.result && isClaudeResult(job.result)) lines.push("claude", indent(claudeLines(job.result)));
+  else if (job.result) lines.push("result", indent(JSON.stringify(job.result, null, 2)));
   for (const e of job.errors) lines.push(`error (attempt ${e.attempt}, ${e.at})`, indent(e.message));
+  return lines.join("\n");
+}
+
+/** A Claude run's summary (the claude handler's result shape), as opposed to any handler's JSON. */
+function isClaudeResult(r: Record<string, unknown>): boolean {
+  return "sessionId" in r && "totalCostUsd" in r && "exitCode" in r;
+}
+
+/** Session, outcome, turns, duration, cost, tokens, logs; then the result text. */
+export function claudeLines(r: Record<string, unknown>): string {
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  const usage = (r.usage ?? {}) as Record<string, unknown>;
+  const tokens = ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"]
+    .filter((k) => num(usage[k]) !== null)
+    .map((k) => `${k.replace(/_input_tokens$|_tokens$/, "").replace(/_/g, " ")} ${usage[k]}`);
+  const cost = num(r.totalCostUsd);
+  const ms = num(r.durationMs);
+  const exit = r.signal ? `killed by ${r.signal}` : r.exitCode === null ? "" : `exit ${r.exitCode}`;
+  const rows: [string, string][] = [
+    ["session", String(r.sessionId ?? "")],
+    ["model", String(r.model ?? "")],
+    ["outcome", [r.subtype ?? "no result", r.isError === true ? "is_error: true" : r.isError === false ? "is_error: false" : "", exit]
+      .filter(Boolean).join(", ")],
+    ["turns", num(r.numTurns) === null ? "" : String(r.numTurns)],
+    ["duration", ms === null ? "" : formatDuration(ms)],
+    ["cost", cost === null ? "" : `$${cost.toFixed(4)} USD`],
+    ["tokens", tokens.join(", ")],
+    ["api retries", num(r.apiRetries) ? String(r.apiRetries) : ""],
+    ["stdout log", String(r.stdoutLog ?? "")],
+    ["stderr log", String(r.stderrLog ?? "")],
+  ];
+  const lines = rows.filter(([, v]) => v !== "").map(([k, v]) => `${k.padEnd(14)}${v}`);
+  const text = typeof r.result === "string" ? r.result : Array.isArray(r.errors) ? r.errors.join("; ") : "";
+  if (text) lines.push("result", indent(text));
   return lines.join("\n");
 }
 
