@@ -29,7 +29,7 @@ export class WorkerLock {
 
   /** Registers a new worker id and takes its lock. Called at start and after the lock was lost. */
   async acquire(): Promise<number> {
-    await this.release();
+    await this.release(false, true);
     const reserved = await this.sql.reserve();
     try {
       // Let the server notice a vanished host within ~30s instead of TCP's default 2h.
@@ -67,18 +67,31 @@ export class WorkerLock {
     }
   }
 
-  /** Ends the lock session (a clean stop, or giving up a lock we can no longer prove). */
-  async release(stopped = false): Promise<void> {
+  /**
+   * Ends the lock session: a clean stop, or (`lost`) giving up a lock we can
+   * no longer prove. A lost session is never queried nor returned to the
+   * pool: postgres.js never settles a query sent on a dead reserved
+   * connection (and throws a TypeError from a timer), and a closed connection
+   * handed back poisons the pool. If it still lives and holds our lock, it is
+   * ended from another connection, which also frees its pool slot.
+   */
+  async release(stopped = false, lost = false): Promise<void> {
     const reserved = this.reserved;
     this.reserved = null;
     if (!reserved) return;
+    if (lost) {
+      await this.sql`
+        SELECT pg_terminate_backend(pid) FROM pg_locks
+        WHERE locktype = 'advisory' AND classid = 17226 AND objsubid = 2 AND granted
+          AND objid::integer = ${this.id} AND pid = ${this.backendPid}`.catch(() => {});
+      return;
+    }
     try {
       if (stopped) await workerStop(reserved, this.id);
       await reserved`SELECT pg_advisory_unlock(17226, ${this.id})`;
       reserved.release();
     } catch {
       // The session is gone or broken; its lock went with it. Do not return it to the pool.
-      await reserved.end?.().catch?.(() => {});
     }
   }
 }

@@ -53,6 +53,10 @@ export class Worker extends EventEmitter {
   private fetchWanted = false;
   private fetchScheduled = false;
   private stopped: Promise<void> | null = null;
+  /** The lock probe in flight: ticks while one runs (or re-registers) are skipped. */
+  private probing: Promise<void> | null = null;
+  /** Between losing the lock and holding a new one: nothing is claimed. */
+  private relocking = false;
 
   constructor(options: WorkerOptions) {
     super();
@@ -101,7 +105,9 @@ export class Worker extends EventEmitter {
     await this.rescue();
     this.every(this.options.pollIntervalMs, () => { this.requestFetch(); void this.checkOwnership(); });
     this.every(this.options.rescueIntervalMs, () => this.rescue());
-    this.every(this.options.lockProbeIntervalMs, () => this.probeLock());
+    this.every(this.options.lockProbeIntervalMs, () => {
+      this.probing ??= this.probeLock().finally(() => (this.probing = null));
+    });
     this.emit("worker:start", { id: this.id });
     this.requestFetch();
   }
@@ -129,6 +135,7 @@ export class Worker extends EventEmitter {
     await Promise.all([...this.running.values()].map((r) => r.done));
     await this.completer.drain();
     await this.notifier.stop();
+    await this.probing; // a re-registration in flight must finish before the lock is released
     await this.lock.release(true);
     this.state = "stopped";
     this.emit("worker:stop", { id: this.id });
@@ -156,7 +163,7 @@ export class Worker extends EventEmitter {
   private async fetchLoop(): Promise<void> {
     this.fetching = true;
     try {
-      while (this.fetchWanted && this.state === "running") {
+      while (this.fetchWanted && this.state === "running" && !this.relocking) {
         this.fetchWanted = false;
         const free = this.concurrency - this.running.size;
         if (free <= 0) break; // a finishing job asks again
@@ -168,6 +175,8 @@ export class Worker extends EventEmitter {
           this.emit("error", e);
           break; // the next poll tries again
         }
+        // Claimed under a lock lost meanwhile: not ours to run; the rescuer puts them back.
+        if (this.relocking || jobs.some((job) => job.workerId !== this.lock.id)) break;
         for (const job of jobs) this.startJob(job);
         if (jobs.length === free) this.fetchWanted = true; // there may be more
       }
@@ -242,13 +251,19 @@ export class Worker extends EventEmitter {
   }
 
   private async probeLock(): Promise<void> {
-    if (this.state !== "running" || (await this.lock.probe(5000))) return;
+    if (this.state !== "running") return;
+    if (!(await this.lock.probe(5000))) await this.recoverLock();
+  }
+
+  private async recoverLock(): Promise<void> {
     // We cannot prove we are alive to others, so our jobs may be rescued and
     // run elsewhere: stop them now, then come back under a new identity.
     this.emit("worker:lock-lost", { id: this.id });
+    this.relocking = true;
     this.abortAll({ kind: "lost_ownership", message: "the worker lost its database lock; job stopped so it cannot run twice" });
     try {
       await this.lock.acquire();
+      this.relocking = false;
       this.emit("worker:relock", { id: this.id });
       this.requestFetch();
     } catch (e: unknown) {
