@@ -13,6 +13,7 @@ import * as enqueue from "./commands/enqueue.ts";
 import * as worker from "./commands/worker.ts";
 import * as list from "./commands/list.ts";
 import * as show from "./commands/show.ts";
+import * as logs from "./commands/logs.ts";
 import * as stats from "./commands/stats.ts";
 import * as workers from "./commands/workers.ts";
 import * as db from "./commands/db.ts";
@@ -24,7 +25,7 @@ interface Command {
   run(ctx: CliContext, parsed: ParsedCommand): Promise<number>;
 }
 
-export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, stats, retry, cancel, runNow, remove, workers, db, dashboard, serve];
+export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, logs, stats, retry, cancel, runNow, remove, workers, db, dashboard, serve];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

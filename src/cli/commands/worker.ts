@@ -8,9 +8,8 @@ import { validateQueueName } from "../../queue/validate.ts";
 import { Worker } from "../../worker/worker.ts";
 import { HandlerRegistry } from "../../handlers/registry.ts";
 import { createClaudeHandler } from "../../handlers/claude/index.ts";
-import { join } from "node:path";
-import { homeDir } from "../../config.ts";
 import { openDatabase, type CliContext } from "../context.ts";
+import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const workerOptions = {
@@ -22,7 +21,7 @@ export const workerOptions = {
   "job-timeout": { type: "string", description: "default wall-clock limit of a Claude job (payload timeout wins)", env: "CLAUDE_JOBS_JOB_TIMEOUT" },
   "kill-grace": { type: "string", description: "between SIGTERM and SIGKILL when stopping a job's processes", env: "CLAUDE_JOBS_KILL_GRACE", default: "10s" },
   "claude-path": { type: "string", description: "the Claude Code CLI to run", env: "CLAUDE_JOBS_CLAUDE_PATH", default: "claude" },
-  "log-dir": { type: "string", description: "folder for job output logs", env: "CLAUDE_JOBS_LOG_DIR", default: "~/.local/shared/claude-jobs/logs" },
+  "log-dir": LOG_DIR_OPTION,
 } as const satisfies CommandSpec["options"];
 
 export const spec: CommandSpec = {
@@ -52,7 +51,6 @@ export function workerSettings(ctx: CliContext, values: ParsedCommand["values"])
   const queues = String(values.queues).split(",").map((q) => q.trim()).filter(Boolean);
   if (queues.length === 0) throw new InputError("--queues", "must name at least one queue, or *");
   for (const q of queues) if (q !== "*") validateQueueName("--queues", q);
-  const logDir = String(values["log-dir"]);
   return {
     concurrency: Number(concurrency),
     queues,
@@ -62,7 +60,7 @@ export function workerSettings(ctx: CliContext, values: ParsedCommand["values"])
     jobTimeoutMs: values["job-timeout"] === undefined ? undefined : positive("--job-timeout", values["job-timeout"] as string),
     killGraceMs: parseDuration("--kill-grace", values["kill-grace"] as string),
     claudePath: String(values["claude-path"]),
-    logDir: logDir.startsWith("~/") ? join(homeDir(ctx.env), logDir.slice(2)) : logDir,
+    logDir: resolveLogDir(ctx.env, values["log-dir"]),
   };
 }
 

@@ -1,0 +1,158 @@
+// `claude-jobs logs ID`: a Claude job's output, read from its own log files
+// (listLogFiles: the log folder and a validated job id are the only things
+// that make a path). Newest attempt by default; --follow streams the newest
+// file as it grows, moving on to a retry's new file, until the job is final.
+// stream-json is rendered for people unless --raw. Reads in bounded chunks:
+// a log of gigabytes prints without being held in memory.
+
+import { open } from "node:fs/promises";
+import { parseDuration } from "../../duration.ts";
+import { InputError, NotFoundError } from "../../errors.ts";
+import { listLogFiles, type LogFile } from "../../handlers/claude/index.ts";
+import { renderStreamLine } from "../../handlers/claude/render.ts";
+import { Queue } from "../../queue/client.ts";
+import { validateId } from "../../queue/validate.ts";
+import { openDatabase, type CliContext } from "../context.ts";
+import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
+import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+
+export const spec: CommandSpec = {
+  name: "logs",
+  summary: "Print a Claude job's output from its log files; --follow streams it until the job ends.",
+  usage: "claude-jobs logs <id> [--follow] [--stderr] [--attempt=N] [--raw] [--log-dir=DIR]",
+  options: {
+    follow: { type: "boolean", short: "f", description: "keep printing as the job writes, until it is finished, failed or cancelled" },
+    stderr: { type: "boolean", description: "print the stderr log instead of stdout" },
+    attempt: { type: "string", description: "which run's logs: 1 is the first (default: the newest)" },
+    raw: { type: "boolean", description: "print the log as written (stream-json) instead of rendering it" },
+    "poll-interval": { type: "string", description: "with --follow: how often to look for new output", default: "200ms" },
+    "log-dir": LOG_DIR_OPTION,
+    "database-url": DATABASE_URL_OPTION,
+  },
+  positionals: ["id"],
+};
+
+const FINAL = new Set(["finished", "failed", "cancelled"]);
+const CHUNK = 1 << 16;
+/** A longer line is printed cut (it is whole in the file): memory stays bounded. */
+const MAX_LINE = 1 << 20;
+
+export async function run(ctx: CliContext, { values, positionals }: ParsedCommand): Promise<number> {
+  const id = validateId("id", positionals[0]);
+  const logDir = resolveLogDir(ctx.env, values["log-dir"]);
+  const stream = values.stderr ? "stderr" : "stdout";
+  const attempt = values.attempt === undefined ? null : attemptNumber(values.attempt as string);
+  const printer = new LinePrinter(ctx.out, stream === "stdout" && !values.raw);
+  const pick = async () => pickFile(await listLogFiles(logDir, id), stream, attempt);
+
+  if (!values.follow) {
+    const file = await pick();
+    if (!file) throw new NotFoundError(noLogs(id, logDir, attempt));
+    ctx.err(`${file.name}`);
+    await copyFrom(file.path, 0, printer);
+    printer.end();
+    return 0;
+  }
+
+  const pollMs = Math.max(10, parseDuration("--poll-interval", String(values["poll-interval"])));
+  const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1 });
+  let interrupted = false;
+  ctx.onSignal(() => (interrupted = true));
+  try {
+    const queue = new Queue(db.sql);
+    await queue.get(id); // NotFoundError for an unknown job, before waiting on it
+    let current: LogFile | null = null;
+    let offset = 0;
+    for (;;) {
+      // Status first, then the file: output written before the job became final is all read below.
+      const final = FINAL.has((await queue.get(id)).status);
+      const newest = await pick();
+      if (newest && newest.path !== current?.path && (attempt === null || current === null)) {
+        if (current) offset = await copyFrom(current.path, offset, printer); // the rest of the old attempt
+        printer.end();
+        current = newest;
+        offset = 0;
+        ctx.err(`${current.name}`);
+      }
+      if (current) offset = await copyFrom(current.path, offset, printer);
+      if (final || interrupted) break;
+      await Bun.sleep(pollMs);
+    }
+    printer.end();
+    if (!current && !interrupted) ctx.err(noLogs(id, logDir, attempt));
+    return interrupted ? 130 : 0;
+  } finally {
+    await db.close();
+  }
+}
+
+function attemptNumber(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new InputError("--attempt", `must be a positive integer; got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function pickFile(files: LogFile[], stream: "stdout" | "stderr", attempt: number | null): LogFile | null {
+  const ofStream = files.filter((f) => f.stream === stream);
+  return (attempt === null ? ofStream.at(-1) : ofStream[attempt - 1]) ?? null;
+}
+
+function noLogs(id: string, logDir: string, attempt: number | null): string {
+  return `no ${attempt === null ? "" : `attempt ${attempt} `}log files for job ${id} in ${logDir}: it has not run yet, ` +
+    "is not a Claude job, or ran on a worker with another --log-dir";
+}
+
+/** Prints the file from `offset` to its current end; returns the new offset. */
+async function copyFrom(path: string, offset: number, printer: LinePrinter): Promise<number> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(CHUNK);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, offset);
+      if (bytesRead === 0) return offset;
+      printer.push(buffer.subarray(0, bytesRead));
+      offset += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Splits bytes into lines and prints each, rendered or raw; a partial line waits for its end. */
+class LinePrinter {
+  private partial: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly out: (text: string) => void, private readonly render: boolean) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      this.add(chunk.subarray(start, nl));
+      this.flush();
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.add(chunk.subarray(start));
+  }
+
+  /** Prints a last line that had no newline. */
+  end(): void {
+    if (this.size > 0) this.flush();
+  }
+
+  private add(piece: Buffer): void {
+    const room = MAX_LINE - this.size;
+    if (room <= 0) return;
+    const kept = piece.length > room ? piece.subarray(0, room) : piece;
+    this.partial.push(Buffer.from(kept)); // a copy: the read buffer is reused
+    this.size += kept.length;
+  }
+
+  private flush(): void {
+    const line = Buffer.concat(this.partial, this.size).toString("utf8");
+    this.partial = [];
+    this.size = 0;
+    if (!this.render) return this.out(line + "\n");
+    const text = renderStreamLine(line);
+    if (text !== null) this.out(text + "\n");
+  }
+}
