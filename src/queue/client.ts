@@ -53,6 +53,7 @@ export class Queue {
   /** Enqueues one job; durable when it returns. Pass `tx` to enqueue inside your own transaction. */
   async enqueue(params: EnqueueParams, options: { tx?: Queryable } = {}): Promise<string> {
     const row = validateEnqueue(params, this.definitions);
+    await this.resolveResume(options.tx ?? this.sql, [row]);
     await jobs.jobInsertMany(options.tx ?? this.sql, [row]);
     return row.id;
   }
@@ -67,8 +68,31 @@ export class Queue {
         throw e;
       }
     });
-    if (rows.length > 0) await jobs.jobInsertMany(options.tx ?? this.sql, rows);
+    if (rows.length === 0) return [];
+    await this.resolveResume(options.tx ?? this.sql, rows, (i) => `jobs[${i}].payload.resume`);
+    await jobs.jobInsertMany(options.tx ?? this.sql, rows);
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * A Claude job may name the job whose session it continues: `resume` holding
+   * the id of an existing job becomes that job's recorded session id. A job
+   * that has none yet is an InputError; a UUID that is no job's id is taken
+   * as a session id, as given.
+   */
+  private async resolveResume(db: Queryable, rows: jobs.JobInsert[], field = (_i: number) => "payload.resume"): Promise<void> {
+    for (const [i, row] of rows.entries()) {
+      const resume = row.kind === "claude" ? row.payload.resume : undefined;
+      if (typeof resume !== "string") continue;
+      const earlier = await jobs.jobGet(db, resume);
+      if (!earlier) continue;
+      const sessionId = earlier.result?.sessionId;
+      if (typeof sessionId !== "string" || sessionId === "") {
+        throw new InputError(field(i), `job ${resume} has no Claude session yet (it is ${earlier.status}); ` +
+          "resume it once it has run, or give a session id");
+      }
+      row.payload = { ...row.payload, resume: sessionId };
+    }
   }
 
   async get(id: string): Promise<JobRecord> {
