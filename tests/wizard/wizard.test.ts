@@ -1,0 +1,140 @@
+// The wizard in a real terminal (tmux): the first run picks a PostgreSQL by
+// URL, tests it, saves it (0600) and migrates; then enqueues a Claude job
+// through the menu, and the database has it. Ctrl-C at the first prompt
+// writes nothing. Without a terminal, or with CI set, it prints the help.
+// Runs from source, and once through the compiled executable.
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import postgres from "postgres";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { REPO } from "../helpers/engine.ts";
+import { runCli, tempDir } from "../helpers/cli.ts";
+import { emptyDatabase, ensureExecutable } from "../executable/harness.ts";
+import { killTerminals, Terminal } from "./terminal.ts";
+
+// --tsconfig-override: bun reads tsconfig.json (the dashboard's JSX settings) from the cwd, and the wizard runs elsewhere.
+const FROM_SOURCE = [process.execPath, `--tsconfig-override=${join(REPO, "tsconfig.json")}`, join(REPO, "src/cli/main.ts")];
+const terminals: Terminal[] = [];
+
+function wizard(command = FROM_SOURCE, extra: Record<string, string> = {}) {
+  const cwd = tempDir("cj-wizard-cwd-");
+  const home = tempDir("cj-wizard-home-");
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), TERM: "xterm-256color", LANG: "C.UTF-8", ...extra };
+  const term = Terminal.start(command, { env, cwd });
+  terminals.push(term);
+  return { term, cwd, configFile: join(home, ".config", "claude-jobs", "config.json") };
+}
+
+let empty: Awaited<ReturnType<typeof emptyDatabase>>;
+let migrated: TestDatabase;
+beforeAll(async () => {
+  empty = await emptyDatabase();
+  migrated = await createTestDatabase({ max: 1 });
+});
+afterAll(async () => {
+  for (const t of terminals) t.kill();
+  killTerminals();
+  await empty.drop();
+  await migrated.drop();
+});
+
+test("first run: a typed URL is tested, saved with mode 0600 and migrated; then a job is enqueued", async () => {
+  const { term, cwd, configFile } = wizard();
+  await term.waitFor("Which PostgreSQL should claude-jobs use?");
+  term.press("Down", "Enter"); // "Another PostgreSQL: type its URL"
+  await term.waitFor("PostgreSQL URL");
+  term.type(empty.url.replace(/\/[^/]+$/, "/no_such_database"));
+  term.press("Enter");
+  await term.waitFor('database "no_such_database" does not exist');
+  await term.waitForCount("PostgreSQL URL", 1); // asked again
+  term.type(empty.url);
+  term.press("Enter");
+  await term.waitFor("Connected: PostgreSQL");
+  await term.waitFor("Save this choice to");
+  expect(existsSync(configFile)).toBe(false); // nothing written before "Save?"
+  term.press("Enter");
+  await term.waitFor("(mode 0600)");
+  await term.waitFor("applied 001_jobs.sql");
+
+  await term.waitFor("What next?");
+  term.press("Down", "Enter"); // "Enqueue a Claude job"
+  await term.waitFor("Prompt for Claude");
+  term.type("write the release notes");
+  term.press("Enter");
+  await term.waitFor("Working directory");
+  term.press("Enter"); // the default: where the wizard was started
+  await term.waitFor("Queue");
+  term.press(..."default".split("").map(() => "BSpace"));
+  term.type("Bad Queue");
+  term.press("Enter");
+  await term.waitFor("queue: must be 1-63 characters"); // the enqueue command's own validation
+  term.press(..."Bad Queue".split("").map(() => "BSpace"));
+  term.type("wizard-q");
+  term.press("Enter");
+  await term.waitFor("Priority");
+  term.press("BSpace");
+  term.type("7");
+  term.press("Enter");
+  await term.waitFor("Delay");
+  term.type("5m");
+  term.press("Enter");
+  const [, id] = await term.waitFor(/Enqueued job ([0-9a-f-]{36})/);
+
+  await term.waitForCount("What next?", 1);
+  term.press("Down", "Down", "Down", "Enter"); // "Quit"
+  expect(await term.exitCode()).toBe(0);
+
+  const sql = postgres(empty.url, { max: 1, onnotice: () => {} });
+  try {
+    const [job] = await sql`SELECT kind, queue, priority, payload, status, run_at - now() > interval '4 minutes' AS delayed FROM claude_jobs WHERE id = ${id!}`;
+    expect(job).toEqual({ kind: "claude", queue: "wizard-q", priority: 7, payload: { prompt: "write the release notes", cwd }, status: "queued", delayed: true });
+  } finally {
+    await sql.end();
+  }
+  expect(statSync(configFile).mode & 0o777).toBe(0o600);
+  expect(JSON.parse(readFileSync(configFile, "utf8"))).toEqual({ databaseUrl: empty.url });
+}, 60_000);
+
+test("Ctrl-C at the first prompt leaves at once and writes no config file", async () => {
+  const { term, configFile } = wizard();
+  await term.waitFor("Which PostgreSQL should claude-jobs use?");
+  term.press("C-c");
+  expect([0, 130]).toContain(await term.exitCode());
+  expect(term.screen()).toContain("Cancelled");
+  expect(existsSync(configFile)).toBe(false);
+});
+
+test("in a terminal with CI set, no arguments print the help instead of asking", async () => {
+  const { term } = wizard(FROM_SOURCE, { CI: "1" });
+  expect(await term.exitCode()).toBe(0);
+  expect(term.screen()).toContain("Usage: claude-jobs <command>");
+});
+
+test("without a terminal (stdin a pipe), no arguments print the help and exit 0", async () => {
+  const r = await runCli([], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tempDir("cj-wizard-home-") }, stdin: "" });
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain("Usage: claude-jobs <command>");
+});
+
+test("the compiled executable runs the wizard: a URL used without saving, the queue shown, quit", async () => {
+  const exe = await ensureExecutable();
+  const { term, configFile } = wizard([exe]);
+  await term.waitFor("Which PostgreSQL should claude-jobs use?");
+  term.press("Down", "Enter");
+  await term.waitFor("PostgreSQL URL");
+  term.type(migrated.url);
+  term.press("Enter");
+  await term.waitFor("Save this choice to");
+  term.press("Right", "Enter"); // No
+  await term.waitFor("schema is up to date");
+  await term.waitFor("What next?");
+  term.press("Down", "Down", "Enter"); // "Show the queue"
+  await term.waitFor("QUEUE");
+  await term.waitFor("ATTEMPTS"); // the latest jobs table (empty)
+  await term.waitForCount("What next?", 1);
+  term.press("Up", "Enter"); // "Quit" (the list wraps around)
+  expect(await term.exitCode()).toBe(0);
+  expect(existsSync(configFile)).toBe(false);
+}, 180_000);
