@@ -115,7 +115,7 @@ describe("job page", () => {
     expect(html).toContain('class="ev ev-text"');
     expect(html).toContain("Let me look.");
     expect(html).toContain("tool call: Bash");
-    expect(html).toContain("ls -la");
+    expect(html).toContain("$ ls -la");
     expect(html).toContain("README.md");
     expect(html).toContain('class="ev ev-result"');
     const raw = await f.request("GET", `/jobs/${id}/logs/${name}`);

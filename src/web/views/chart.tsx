@@ -31,7 +31,7 @@ export function ThroughputChart({ minutes }: { minutes: MinuteCounts[] }) {
   const label = `Jobs per minute over the last hour: ${finished} finished, ${failed} failed`;
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label}>
         {[0, 0.5, 1].map((f) => (
           <g>
             <line class="grid" x1={PAD.left} x2={W - PAD.right} y1={y(top * f)} y2={y(top * f)} />

@@ -57,7 +57,8 @@ export function jobLabel(job: JobRecord, max = 120): string {
   return flat.length > max ? flat.slice(0, max - 1) + "…" : flat;
 }
 
-export const shortId = (id: string) => id.slice(0, 8);
+/** The random tail of the id: UUIDv7 ids made close together share their first (time) digits. */
+export const shortId = (id: string) => id.slice(-8);
 
 export function formatUsd(value: unknown): string {
   return typeof value === "number" && Number.isFinite(value) ? `$${value.toFixed(value < 1 ? 4 : 2)}` : "–";

@@ -28,10 +28,10 @@ export function JobTable(p: RowsProps & { liveUrl?: string }) {
             <th class="hide-sm-y">Kind</th>
             <th class="hide-sm-y">Queue</th>
             <th class="num hide-sm-y">Prio</th>
-            <th class="num">Tries</th>
+            <th class="num hide-sm-y">Tries</th>
             <th class="hide-sm-y">Created</th>
             <th class="hide-sm-y">Run at</th>
-            <th class="num">Duration</th>
+            <th class="num hide-sm-y">Duration</th>
           </tr>
         </thead>
         {p.liveUrl ? (
@@ -73,10 +73,10 @@ function JobRow({ job, selectable, now }: { job: JobRecord; selectable: boolean;
       <td class="hide-sm-y mono">{esc(job.kind)}</td>
       <td class="hide-sm-y">{esc(job.queue)}</td>
       <td class="num hide-sm-y">{String(job.priority)}</td>
-      <td class="num">{`${job.attempts}/${job.maxAttempts}`}</td>
+      <td class="num hide-sm-y">{`${job.attempts}/${job.maxAttempts}`}</td>
       <td class="hide-sm-y nowrap" title={isoTime(job.createdAt)}>{esc(relativeTime(job.createdAt, now))}</td>
       <td class="hide-sm-y nowrap" title={isoTime(job.runAt)}>{esc(relativeTime(job.runAt, now))}</td>
-      <td class="num nowrap">{esc(formatDuration(jobDurationMs(job, now)))}</td>
+      <td class="num nowrap hide-sm-y">{esc(formatDuration(jobDurationMs(job, now)))}</td>
     </tr>
   );
 }

@@ -61,20 +61,23 @@ export function OverviewLive({ data }: { data: OverviewData }) {
   );
 }
 
+/** On a phone the queue table keeps queued, running and failed. */
+const phoneHidden = (status: string) => (["scheduled", "finished", "cancelled"].includes(status) ? " hide-sm-y" : "");
+
 function QueueTable({ stats }: { stats: Stats }) {
   if (stats.queues.length === 0) return <p class="empty">No jobs yet. Enqueue one with <a href="/jobs/new">New job</a>.</p>;
   return (
     <div class="table-wrap">
       <table class="table compact">
         <thead>
-          <tr><th>Queue</th>{STATUS_CARDS.map((s) => <th class={`num hide-sm-${s === "cancelled" || s === "scheduled" ? "y" : "n"}`}>{s}</th>)}</tr>
+          <tr><th>Queue</th>{STATUS_CARDS.map((s) => <th class={`num${phoneHidden(s)}`}>{s}</th>)}</tr>
         </thead>
         <tbody>
           {stats.queues.map((q) => (
             <tr>
               <td><a href={`/jobs?queue=${encodeURIComponent(q.queue)}`}>{esc(q.queue)}</a></td>
               {STATUS_CARDS.map((s) => (
-                <td class={`num hide-sm-${s === "cancelled" || s === "scheduled" ? "y" : "n"}${q[s] === 0 ? " zero" : ""}`}>{String(q[s])}</td>
+                <td class={`num${phoneHidden(s)}${q[s] === 0 ? " zero" : ""}`}>{String(q[s])}</td>
               ))}
             </tr>
           ))}

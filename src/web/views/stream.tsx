@@ -33,6 +33,16 @@ function item(kind: string, label: string, body: string, extra = ""): string {
   return `<div class="ev ev-${kind}"><div class="ev-label">${esc(label)}${extra}</div><pre class="ev-body">${esc(cut(body))}</pre></div>`;
 }
 
+/** A tool call's input: a shell command as `$ command`, a lone path as itself, else JSON. */
+function toolInput(input: unknown): string {
+  if (!input || typeof input !== "object") return pretty(input ?? "");
+  const o = input as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (typeof o.command === "string" && keys.every((k) => k === "command" || k === "description" || k === "timeout")) return `$ ${o.command}`;
+  if (keys.length === 1 && typeof o.file_path === "string") return o.file_path;
+  return pretty(o);
+}
+
 /** One stdout line as HTML (escaped), or "" for blank lines. */
 export function renderStreamLine(line: string): string {
   const trimmed = line.trim();
@@ -55,7 +65,7 @@ export function renderStreamLine(line: string): string {
     case "assistant":
       return blocks.map((b) => {
         if (b.type === "text") return item("text", "assistant", String(b.text ?? ""));
-        if (b.type === "tool_use") return item("tool", `tool call: ${pretty(b.name ?? "?")}`, pretty(b.input ?? {}));
+        if (b.type === "tool_use") return item("tool", `tool call: ${pretty(b.name ?? "?")}`, toolInput(b.input));
         if (b.type === "thinking") return item("thinking", "thinking", String(b.thinking ?? ""));
         return item("raw", `assistant: ${pretty(b.type ?? "?")}`, pretty(b));
       }).join("");
