@@ -85,7 +85,8 @@ describe("the token", () => {
 describe("cross-site requests", () => {
   test("a mutation from another origin or site is refused and changes nothing", async () => {
     const id = await insertJob(open.db);
-    for (const headers of [{ origin: "https://evil.example" }, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { origin: "null" }]) {
+    const refused: Record<string, string>[] = [{ origin: "https://evil.example" }, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { origin: "null" }];
+    for (const headers of refused) {
       const r = await open.request("POST", `/jobs/${id}/cancel`, { headers });
       expect(r.status).toBe(403);
       expect((await open.request("POST", `/api/jobs/${id}/cancel`, { headers })).status).toBe(403);
