@@ -8,7 +8,7 @@
 // tsconfig.json and package.json autoloading are off by default in bun 1.4.5.
 //
 //   bun scripts/build.ts [--outfile=dist/claude-jobs]
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { packageNative } from "../src/db/embedded/runtime.ts";
 import { packRuntime } from "../src/db/embedded/pack-runtime.ts";
@@ -19,6 +19,9 @@ export const BUILD_FLAGS = [
   "--compile",
   "--minify",
   "--sourcemap",
+  // Bytecode: start-up (--version) 140 ms -> 75 ms here, for ~3 MB more (see bench W6).
+  "--bytecode",
+  "--format=esm",
   "--no-compile-autoload-dotenv",
   "--no-compile-autoload-bunfig",
   "--no-compile-autoload-tsconfig",
@@ -36,7 +39,41 @@ async function runtimeTarball(): Promise<string> {
   return packRuntime(join(ROOT, "build"));
 }
 
-export async function build(outfile = join(ROOT, "dist", "claude-jobs")): Promise<string> {
+export const DIST = join(ROOT, "dist", "claude-jobs");
+
+/** The newest modification time among the build's inputs (src/, sql/, package.json, ...). */
+function newestInput(): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  walk(join(ROOT, "src"));
+  walk(join(ROOT, "sql"));
+  for (const file of ["package.json", "bun.lock", "tsconfig.json", "scripts/build.ts"]) {
+    if (existsSync(join(ROOT, file))) newest = Math.max(newest, statSync(join(ROOT, file)).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when the executable exists and is newer than every input of the build. */
+export function isFresh(path = DIST): boolean {
+  return existsSync(path) && statSync(path).mtimeMs > newestInput();
+}
+
+/** Builds `path` unless it is fresh; written under a temp name and renamed, so readers never see half a file. */
+export async function ensureBuilt(path = DIST): Promise<string> {
+  if (isFresh(path)) return path;
+  const tmp = `${path}.tmp-${process.pid}`;
+  await build(tmp);
+  renameSync(tmp, path);
+  return path;
+}
+
+export async function build(outfile = DIST): Promise<string> {
   const tarball = await runtimeTarball();
   mkdirSync(dirname(outfile), { recursive: true });
   const proc = Bun.spawn(

@@ -1,52 +1,22 @@
 // The compiled executable under test: built once (or reused when dist/claude-jobs
-// is newer than every input of the build), then run from a throw-away folder
+// is newer than every input of the build: scripts/build.ts isFresh), then run from a throw-away folder
 // through a PATH that has no bun on it and a folder with no node_modules above
 // it. The fake `claude` stays runnable through a wrapper that names bun by its
 // absolute path, so the executable itself never finds bun.
 
-import { chmodSync, existsSync, linkSync, copyFileSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, linkSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { ADMIN_URL, urlFor } from "../helpers/db.ts";
 import { REPO } from "../helpers/engine.ts";
 import { tempDir } from "../helpers/cli.ts";
-import { build } from "../../scripts/build.ts";
-
-export const DIST = join(REPO, "dist", "claude-jobs");
-
-/** Every file the executable is made from: a newer one means dist/ is stale. */
-function newestInput(): number {
-  let newest = 0;
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-  };
-  walk(join(REPO, "src"));
-  walk(join(REPO, "sql"));
-  for (const file of ["package.json", "bun.lock", "tsconfig.json", "scripts/build.ts"]) {
-    if (existsSync(join(REPO, file))) newest = Math.max(newest, statSync(join(REPO, file)).mtimeMs);
-  }
-  return newest;
-}
-
-export function isFresh(path = DIST): boolean {
-  return existsSync(path) && statSync(path).mtimeMs > newestInput();
-}
+import { ensureBuilt } from "../../scripts/build.ts";
 
 let built: Promise<string> | null = null;
 
-/** dist/claude-jobs, rebuilt if any input is newer. Written under a temp name, then renamed. */
+/** dist/claude-jobs, rebuilt if any input of the build is newer (once per test process). */
 export function ensureExecutable(): Promise<string> {
-  built ??= (async () => {
-    if (isFresh()) return DIST;
-    const tmp = `${DIST}.tmp-${process.pid}`;
-    await build(tmp);
-    renameSync(tmp, DIST);
-    return DIST;
-  })();
+  built ??= ensureBuilt();
   return built;
 }
 
