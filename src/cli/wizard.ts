@@ -208,8 +208,8 @@ export async function runWizard(ctx: CliContext): Promise<number> {
       }
     }
     const session: Session = { ctx, url, env: { ...ctx.env, DATABASE_URL: undefined } };
-    const where = url ? redactUrl(url) : "the embedded PostgreSQL";
-    const result = await spin(`Migrating ${where}`, () => runCommand(session, migrate, []), (r) => r.out);
+    const where = url ? `Migrating ${redactUrl(url)}` : "Starting the embedded PostgreSQL and migrating";
+    const result = await spin(where, () => runCommand(session, migrate, []), (r) => (url ? r.out : `Embedded PostgreSQL ready: ${r.out}`));
     if (result.err) p.log.info(result.err);
     return await menu(session);
   } catch (e: unknown) {

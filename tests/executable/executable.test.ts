@@ -27,13 +27,13 @@ test("the sandbox really has no bun on PATH", () => {
 test("--version prints the package version", async () => {
   const r = await run(box, ["--version"]);
   expect(r).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: "" });
-});
+}, 30_000);
 
 test("with no arguments and no terminal it prints the help and exits 0", async () => {
   const r = await run(box, []);
   expect(r.code).toBe(0);
   expect(r.stdout).toContain("Usage: claude-jobs <command>");
-});
+}, 30_000);
 
 describe("against a PostgreSQL URL", () => {
   let db: Awaited<ReturnType<typeof emptyDatabase>>;

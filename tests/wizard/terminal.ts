@@ -32,7 +32,7 @@ export class Terminal {
   }
 
   /** Waits until the screen shows `what` (after `since` characters of it, if given); returns the match. */
-  async waitFor(what: string | RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+  async waitFor(what: string | RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
     const re = typeof what === "string" ? new RegExp(what.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : what;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -44,7 +44,7 @@ export class Terminal {
   }
 
   /** Waits until `what` appears more than `count` times: for a prompt asked again. */
-  async waitForCount(what: string, count: number, timeoutMs = 15_000): Promise<void> {
+  async waitForCount(what: string, count: number, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.screen().split(what).length - 1 <= count) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(what)} #${count + 1}:\n${this.screen()}`);
@@ -61,7 +61,7 @@ export class Terminal {
   }
 
   /** The command's exit code, once it has ended. */
-  async exitCode(timeoutMs = 15_000): Promise<number> {
+  async exitCode(timeoutMs = 30_000): Promise<number> {
     const m = await this.waitFor(/\[exit (\d+)\]/, timeoutMs);
     return Number(m[1]);
   }

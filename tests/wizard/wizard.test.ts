@@ -2,14 +2,15 @@
 // URL, tests it, saves it (0600) and migrates; then enqueues a Claude job
 // through the menu, and the database has it. Ctrl-C at the first prompt
 // writes nothing. Without a terminal, or with CI set, it prints the help.
-// Runs from source, and once through the compiled executable.
+// Runs from source, and once through the compiled executable on its
+// embedded PostgreSQL.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { REPO } from "../helpers/engine.ts";
+import { rootHome } from "../../src/db/embedded/layout.ts";
 import { runCli, tempDir } from "../helpers/cli.ts";
 import { emptyDatabase, ensureExecutable } from "../executable/harness.ts";
 import { killTerminals, Terminal } from "./terminal.ts";
@@ -21,23 +22,21 @@ const terminals: Terminal[] = [];
 function wizard(command = FROM_SOURCE, extra: Record<string, string> = {}) {
   const cwd = tempDir("cj-wizard-cwd-");
   const home = tempDir("cj-wizard-home-");
+  chmodSync(home, 0o755); // as root, the embedded server's own user must reach its data folder
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), TERM: "xterm-256color", LANG: "C.UTF-8", ...extra };
   const term = Terminal.start(command, { env, cwd });
   terminals.push(term);
-  return { term, cwd, configFile: join(home, ".config", "claude-jobs", "config.json") };
+  return { term, cwd, home, configFile: join(home, ".config", "claude-jobs", "config.json") };
 }
 
 let empty: Awaited<ReturnType<typeof emptyDatabase>>;
-let migrated: TestDatabase;
 beforeAll(async () => {
   empty = await emptyDatabase();
-  migrated = await createTestDatabase({ max: 1 });
 });
 afterAll(async () => {
   for (const t of terminals) t.kill();
   killTerminals();
   await empty.drop();
-  await migrated.drop();
 });
 
 test("first run: a typed URL is tested, saved with mode 0600 and migrated; then a job is enqueued", async () => {
@@ -104,37 +103,40 @@ test("Ctrl-C at the first prompt leaves at once and writes no config file", asyn
   expect([0, 130]).toContain(await term.exitCode());
   expect(term.screen()).toContain("Cancelled");
   expect(existsSync(configFile)).toBe(false);
-});
+}, 30_000);
 
 test("in a terminal with CI set, no arguments print the help instead of asking", async () => {
   const { term } = wizard(FROM_SOURCE, { CI: "1" });
   expect(await term.exitCode()).toBe(0);
   expect(term.screen()).toContain("Usage: claude-jobs <command>");
-});
+}, 30_000);
 
 test("without a terminal (stdin a pipe), no arguments print the help and exit 0", async () => {
   const r = await runCli([], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tempDir("cj-wizard-home-") }, stdin: "" });
   expect(r.code).toBe(0);
   expect(r.stdout).toContain("Usage: claude-jobs <command>");
-});
+}, 30_000);
 
-test("the compiled executable runs the wizard: a URL used without saving, the queue shown, quit", async () => {
+test("the compiled executable runs the wizard on the embedded PostgreSQL (the default), unsaved; shows the queue", async () => {
   const exe = await ensureExecutable();
-  const { term, configFile } = wizard([exe]);
-  await term.waitFor("Which PostgreSQL should claude-jobs use?");
-  term.press("Down", "Enter");
-  await term.waitFor("PostgreSQL URL");
-  term.type(migrated.url);
-  term.press("Enter");
-  await term.waitFor("Save this choice to");
-  term.press("Right", "Enter"); // No
-  await term.waitFor("schema is up to date");
-  await term.waitFor("What next?");
-  term.press("Down", "Down", "Enter"); // "Show the queue"
-  await term.waitFor("QUEUE");
-  await term.waitFor("ATTEMPTS"); // the latest jobs table (empty)
-  await term.waitForCount("What next?", 1);
-  term.press("Up", "Enter"); // "Quit" (the list wraps around)
-  expect(await term.exitCode()).toBe(0);
-  expect(existsSync(configFile)).toBe(false);
+  const { term, home, configFile } = wizard([exe]);
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home };
+  try {
+    await term.waitFor("Which PostgreSQL should claude-jobs use?");
+    term.press("Enter"); // "Embedded PostgreSQL (recommended)"
+    await term.waitFor("Save this choice to");
+    term.press("Right", "Enter"); // No
+    await term.waitFor("Embedded PostgreSQL ready", 60_000);
+    await term.waitFor("initialized a new PostgreSQL");
+    await term.waitFor("What next?");
+    term.press("Down", "Down", "Enter"); // "Show the queue"
+    await term.waitFor("ATTEMPTS"); // the latest jobs table (empty)
+    await term.waitForCount("What next?", 1);
+    term.press("Up", "Enter"); // "Quit" (the list wraps around)
+    expect(await term.exitCode()).toBe(0);
+    expect(existsSync(configFile)).toBe(false);
+  } finally {
+    Bun.spawnSync([exe, "db", "stop"], { env, stdout: "ignore", stderr: "ignore" });
+    rmSync(rootHome(join(home, ".local", "share", "claude-jobs")), { recursive: true, force: true });
+  }
 }, 180_000);
