@@ -97,8 +97,11 @@ test("first run: a typed URL is tested, saved with mode 0600 and migrated; then 
 }, 60_000);
 
 test("Ctrl-C at the first prompt leaves at once and writes no config file", async () => {
-  const { term, configFile } = wizard();
+  const { term, configFile } = wizard(FROM_SOURCE, { DATABASE_URL: "postgres://app:s3cret@db.example:5432/jobs" });
   await term.waitFor("Which PostgreSQL should claude-jobs use?");
+  term.press("Down"); // clack shows the hint of the focused option only
+  await term.waitFor("DATABASE_URL from the environment (postgres://app:***@db.example:5432/jobs)"); // offered, password hidden
+  expect(term.screen()).not.toContain("s3cret");
   term.press("C-c");
   expect([0, 130]).toContain(await term.exitCode());
   expect(term.screen()).toContain("Cancelled");
