@@ -3,6 +3,7 @@
 // tests/fixtures, against a real database. Workers started here are stopped
 // by stopAll(); the caller drops its database.
 
+import { setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Sql } from "../../src/db/connect.ts";
@@ -16,6 +17,10 @@ import { waitFor } from "../helpers/wait.ts";
 import { fakeEnv, FAKE_CLAUDE, isAlive } from "../handlers/claude-helpers.ts";
 
 export { FAKE_CLAUDE, isAlive, tempDir };
+
+// These tests start processes (workers, CLIs, fake claudes) on machines that
+// may be busy; bun's 5s default is too short for that, whatever bunfig says.
+setDefaultTimeout(60_000);
 
 export const FINAL = ["finished", "failed", "cancelled"];
 

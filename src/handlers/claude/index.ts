@@ -7,7 +7,7 @@ import { parseDuration } from "../../duration.ts";
 import { InputError } from "../../errors.ts";
 import type { AbortReason, HandlerContext, HandlerDefinition } from "../types.ts";
 import { PermanentJobError } from "../types.ts";
-import { attemptLogPaths, defaultLogDir, preflightLogDir, tailFile } from "./logs.ts";
+import { attemptLogPaths, defaultLogDir, preflightLogDir, readFrom, tailFile } from "./logs.ts";
 import { decideOutcome, type ClaudeJobResult } from "./outcome.ts";
 import { buildClaudeArgs, claudeConcurrencyKey, validateClaudePayload, type ClaudePayload } from "./payload.ts";
 import { runInProcessGroup } from "./process.ts";
@@ -16,6 +16,9 @@ import { applyEvent, emptySummary, EventLineReader } from "./stream.ts";
 export { listLogFiles, defaultLogDir, type LogFile } from "./logs.ts";
 export { ClaudeRunError, type ClaudeJobResult } from "./outcome.ts";
 export { buildClaudeArgs, claudeConcurrencyKey, validateClaudePayload, type ClaudePayload } from "./payload.ts";
+
+/** How often a run's log is read for its session id until it appears. */
+const SESSION_POLL_MS = 200;
 
 export interface ClaudeHandlerOptions {
   /** The CLI to run: a name looked up on the child's PATH, or a path. Default "claude". */
@@ -69,11 +72,24 @@ async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobRes
       }
     }
   });
+  // The CLI writes its stdout straight to the log file; we read the file. While
+  // it runs, only until the session id is known (the first line), so a run
+  // printing gigabytes costs the worker nothing then; the rest once it exits.
+  let offset = 0;
+  let reading = Promise.resolve();
+  const feed = () => (reading = reading.then(async () => {
+    offset = await readFrom(logs.stdoutPath, offset, (chunk) => reader.push(chunk)).catch(() => offset);
+  }));
+  let poll: ReturnType<typeof setInterval> | undefined;
   const run = await runInProcessGroup({
     command: o.claudePath, args: buildClaudeArgs(payload), cwd: payload.cwd, env: o.env,
     stdoutPath: logs.stdoutPath, stderrPath: logs.stderrPath, signal, timeoutMs, killGraceMs: o.killGraceMs,
-    onStdout: (chunk) => reader.push(chunk),
+    onSpawn: () => {
+      poll = setInterval(() => (summary.sessionId !== null ? clearInterval(poll) : void feed()), SESSION_POLL_MS);
+    },
   });
+  clearInterval(poll);
+  await feed();
   reader.end();
 
   if (run.spawnError) throw spawnFailure(run.spawnError, o, payload.cwd);

@@ -105,3 +105,23 @@ export async function tailFile(path: string, maxLines = 20, maxBytes = 8192): Pr
     await handle?.close();
   }
 }
+
+/**
+ * Hands `onChunk` the file's bytes from `offset` to its current end, in
+ * bounded chunks read off the event loop; returns the new offset. Each chunk
+ * is a fresh buffer (a reader may keep a piece of it as a partial line).
+ */
+export async function readFrom(path: string, offset: number, onChunk: (chunk: Buffer) => void, chunkBytes = 64 << 10): Promise<number> {
+  const handle = await open(path, "r");
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(chunkBytes);
+      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, offset);
+      if (bytesRead === 0) return offset;
+      onChunk(buffer.subarray(0, bytesRead));
+      offset += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}

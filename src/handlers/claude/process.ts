@@ -1,11 +1,18 @@
-// Running one command in its own process group with stdin closed, stderr
-// written straight to a file and stdout streamed to a file while it is read;
-// stopping the WHOLE group (SIGTERM, then SIGKILL after a grace period) on
-// abort or timeout. Resolves only after the command has exited. Knows nothing
-// about Claude.
+// Running one command in its own process group with stdin closed and its
+// stdout and stderr written straight to files by the kernel (the worker never
+// handles those bytes: 50 runs printing megabytes cost it nothing); stopping
+// the WHOLE group (SIGTERM, then SIGKILL after a grace period) on abort or
+// timeout. Resolves only after the command has exited. Knows nothing about
+// Claude.
+//
+// Why files and not pipes: measured with 50 fake CLIs printing 10 MB each on
+// 2 cores, piping stdout through the worker into a write stream cost the
+// worker 5.5 s of CPU, 186 MB RSS and event-loop stalls of ~5 s (long enough
+// to miss its lock probe); handing the child the file's descriptor cost
+// 0.15 s, 37 MB and no stall from output. Readers follow the file instead.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, createWriteStream, openSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 
 export interface GroupRunParams {
   command: string;
@@ -17,7 +24,8 @@ export interface GroupRunParams {
   signal: AbortSignal;
   timeoutMs?: number;
   killGraceMs: number;
-  onStdout: (chunk: Buffer) => void;
+  /** Called once the process is started (to follow its output file, say). */
+  onSpawn?: () => void;
 }
 
 export interface GroupRunOutcome {
@@ -31,32 +39,26 @@ export interface GroupRunOutcome {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runInProcessGroup(p: GroupRunParams): Promise<GroupRunOutcome> {
+  const stdoutFd = openSync(p.stdoutPath, "a");
   const stderrFd = openSync(p.stderrPath, "a");
-  const stdoutFile = createWriteStream(p.stdoutPath, { flags: "a" });
-  const stdoutWritten = new Promise<void>((resolve) => {
-    stdoutFile.once("close", resolve);
-    stdoutFile.once("error", () => resolve()); // a full disk must not hang the job; the exit code still counts
-  });
   let child: ChildProcess;
   try {
     // detached: the child calls setsid(), so it leads a new process group
     // (pgid = pid) that we can signal as a whole, grandchildren included.
-    child = spawn(p.command, p.args, { cwd: p.cwd, env: p.env, detached: true, stdio: ["ignore", "pipe", stderrFd] });
+    child = spawn(p.command, p.args, { cwd: p.cwd, env: p.env, detached: true, stdio: ["ignore", stdoutFd, stderrFd] });
   } catch (e: unknown) {
-    stdoutFile.end();
     return { exitCode: null, signal: null, spawnError: e as NodeJS.ErrnoException };
   } finally {
-    closeSync(stderrFd); // the child has its own copy
+    closeSync(stdoutFd); // the child has its own copies
+    closeSync(stderrFd);
   }
   const exited = new Promise<GroupRunOutcome>((resolve) => {
     child.once("exit", (exitCode, signal) => resolve({ exitCode, signal }));
     child.once("error", (e) => resolve({ exitCode: null, signal: null, spawnError: e as NodeJS.ErrnoException }));
   });
-  const stdout = child.stdout;
-  stdout?.on("data", p.onStdout);
-  stdout?.pipe(stdoutFile); // pipe() pauses the child's output while the disk catches up
 
   const pid = child.pid;
+  if (pid !== undefined) p.onSpawn?.();
   let stoppedBy: GroupRunOutcome["stoppedBy"];
   let stopping: Promise<void> | undefined;
   const stop = (why: "abort" | "timeout") => {
@@ -74,23 +76,9 @@ export async function runInProcessGroup(p: GroupRunParams): Promise<GroupRunOutc
   const outcome = await exited;
   clearTimeout(timer);
   p.signal.removeEventListener("abort", onAbort);
-  if (outcome.spawnError !== undefined || stdout === null) {
-    stdout?.destroy();
-    stdoutFile.end();
-    await stdoutWritten;
-    return { ...outcome, stoppedBy };
-  }
   // Processes the CLI left behind (a background shell, a dev server) would
   // outlive the job and keep its directory busy: stop them too.
-  if (pid !== undefined) await (stopping ?? stopGroup(pid, p.killGraceMs));
-  // A process that escaped the group (setsid) may still hold the pipe open;
-  // do not wait for it forever.
-  if ((await Promise.race([stdoutWritten.then(() => true), sleep(2000).then(() => false)])) === false) {
-    stdout.unpipe(stdoutFile);
-    stdout.destroy();
-    stdoutFile.end();
-    await stdoutWritten;
-  }
+  if (outcome.spawnError === undefined && pid !== undefined) await (stopping ?? stopGroup(pid, p.killGraceMs));
   return { ...outcome, stoppedBy };
 }
 
