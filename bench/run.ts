@@ -17,6 +17,7 @@ import { createSql } from "../src/db/connect.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { Queue } from "../src/queue/client.ts";
 import { startWorkerChild, type WorkerChild } from "./child.ts";
+import { w4 } from "./w4-claude.ts";
 import { w6 } from "./w6-executable.ts";
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
       pg_ceiling_jobs_per_s: ceiling, share_of_ceiling: ceiling ? round(drain / ceiling, 2) : null });
     report({ workload: "W3", name: "idle latency", ...latency });
     report({ workload: "RSS", name: "worker peak RSS", peak_rss_mb: round(peakRssMb, 1) });
+    await w4(urlFor(DB_NAME), queue, report);
     await w6(report, urlFor(DB_NAME));
     printTable();
   } finally {
