@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // The dashboard's POST actions (forms, so they work without script): enqueue,
 // retry, cancel, run now, delete, and bulk retry/cancel. Each redirects back
 // (303) with a fixed notice; bad input re-renders the form naming the field.

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // createApp(deps): the dashboard and HTTP API as one Elysia app, with no
 // listening socket (the CLI serves it; tests call app.handle). Guards run
 // first on every request (security.ts), errors map to status codes in one

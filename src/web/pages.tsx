@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // The dashboard's pages and the fragments htmx re-fetches: overview, job
 // list, job page, workers, enqueue form, raw log files. GET only; every
 // change is a POST in actions.ts.

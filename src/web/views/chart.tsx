@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // The throughput chart: jobs finished and failed per minute over the last
 // hour, drawn on the server as an inline SVG of stacked bars (no script, no
 // library). Colours come from CSS classes, so it follows the theme.

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // The enqueue form (prompt, cwd, queue, priority, delay, max attempts, model)
 // and the login form. Values a user typed come back escaped after an error.
 

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // Job table rows, shared by the overview, the job list and its live refresh:
 // id, kind, queue, priority, status, attempts, created, run at, duration and
 // a short prompt. Every piece of job data goes through esc().

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // The job page: what the job is (prompt, payload), where it stands (status,
 // attempts, times: a live fragment re-fetched every 2 s until the job ends),
 // its actions, each attempt's error, the Claude result, and its output (live

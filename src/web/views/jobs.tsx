@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // The job list page: filters (status, queue, kind, prompt search, sort) as a
 // GET form so the URL keeps them, the bulk action bar, and the table whose
 // rows refresh live every 5 s and page by keyset ("Load more").

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // The page shell: head (CSS, htmx and the client script from /assets, htmx
 // configured by a meta tag so the CSP needs no inline script), the top bar
 // and navigation. Every page renders inside it.

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // The overview: counts by status, per-queue counts, throughput over the last
 // hour and the newest jobs. The live part is one fragment the page re-fetches
 // every 2 s (htmx polling), so it never needs a reload.

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // Claude's stream-json output, rendered readably: assistant text, tool calls
 // (name and input), tool results (error or not), the init and result lines;
 // anything else shows as its raw line. One renderer serves the stored logs

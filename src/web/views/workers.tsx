@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 // The workers page: the live workers (their advisory lock is held right now),
 // with host, pid, queues, concurrency, start time and the jobs each runs.
 
