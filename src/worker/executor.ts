@@ -51,7 +51,9 @@ function outcome(
 }
 
 function failure(job: JobRecord, e: unknown, signal: AbortSignal): Completion {
-  const result = e instanceof PermanentJobError || e instanceof RetryJobError ? (e.result ?? null) : null;
+  // Any error may carry the attempt's result (a Claude run that failed still has its summary).
+  const carried = e !== null && typeof e === "object" ? (e as { result?: unknown }).result : undefined;
+  const result = carried !== null && typeof carried === "object" ? (carried as Record<string, unknown>) : null;
   const reason = signal.aborted ? (signal.reason as AbortReason) : null;
   if (reason?.kind === "cancelled") return outcome(job, "cancelled", reason.message, result);
   if (reason?.kind === "shutdown") {
