@@ -8,6 +8,9 @@
 WITH live AS (
   SELECT objid::integer AS worker_id FROM pg_locks
   WHERE locktype = 'advisory' AND classid = 17226 AND objsubid = 2 AND granted
+    -- Advisory locks are per database; pg_locks shows the whole cluster, where
+    -- another claude-jobs database has workers with the same ids.
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 ), orphans AS (
   SELECT j.id FROM claude_jobs j
   WHERE j.status = 'running' AND j.worker_id NOT IN (SELECT worker_id FROM live)
