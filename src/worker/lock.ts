@@ -53,11 +53,23 @@ export class WorkerLock {
   async probe(timeoutMs: number): Promise<boolean> {
     const reserved = this.reserved;
     if (!reserved) return false;
+    const timeout = new Promise<"timeout">((resolve) => setTimeout(resolve, timeoutMs, "timeout").unref?.());
+    // First ask from the pool whether our backend still holds the lock: when
+    // that session is gone nothing may be sent on its connection (see
+    // release). A busy pool only delays this step; the reserved check decides.
+    try {
+      const outcome = await Promise.race([this.sql`
+        SELECT count(*)::int AS held FROM pg_locks
+        WHERE locktype = 'advisory' AND classid = 17226 AND objsubid = 2 AND granted
+          AND objid::integer = ${this.id} AND pid = ${this.backendPid}`, timeout]);
+      if (outcome !== "timeout" && outcome[0]?.held !== 1) return false;
+    } catch {
+      // The pool cannot tell; the reserved connection decides.
+    }
     const check = reserved`
       SELECT count(*)::int AS held FROM pg_locks
       WHERE locktype = 'advisory' AND classid = 17226 AND objsubid = 2 AND granted
         AND objid::integer = ${this.id} AND pid = ${this.backendPid} AND pid = pg_backend_pid()`;
-    const timeout = new Promise<"timeout">((resolve) => setTimeout(resolve, timeoutMs, "timeout").unref?.());
     try {
       const outcome = await Promise.race([check, timeout]);
       if (outcome === "timeout") return false;
