@@ -2,13 +2,16 @@
 // 2^(N-1) s; after max_attempts the job fails with every attempt's error;
 // RetryJobError chooses a longer delay; PermanentJobError fails at once.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Queue } from "../../src/queue/client.ts";
 import { PermanentJobError, RetryJobError } from "../../src/handlers/types.ts";
 import type { Completion } from "../../src/db/jobs.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { jobRow, nextEvent, WorkerPool } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Generous: the suite shares a small machine; waits inside tests have their own deadlines.
+setDefaultTimeout(30_000);
 
 let db: TestDatabase;
 let queue: Queue;

@@ -2,7 +2,7 @@
 // runs) or a running one from another connection (it ends cancelled, not
 // retried); a finished job cannot be cancelled; retry, run-now and delete.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Queue } from "../../src/queue/client.ts";
 import { createSql, type Sql } from "../../src/db/connect.ts";
 import { ConflictError, NotFoundError } from "../../src/errors.ts";
@@ -10,6 +10,9 @@ import type { HandlerContext } from "../../src/handlers/types.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { aborted, jobRow, WorkerPool } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Generous: the suite shares a small machine; waits inside tests have their own deadlines.
+setDefaultTimeout(30_000);
 
 let db: TestDatabase;
 let queue: Queue;

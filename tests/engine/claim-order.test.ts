@@ -3,12 +3,15 @@
 // waits until due; a worker claims only kinds it has handlers for. A worker
 // of concurrency 1 runs jobs one at a time, so its start order is the claim order.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Queue, type EnqueueParams } from "../../src/queue/client.ts";
 import type { HandlerContext } from "../../src/handlers/types.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { jobRow, WorkerPool } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Generous: the suite shares a small machine; waits inside tests have their own deadlines.
+setDefaultTimeout(30_000);
 
 let db: TestDatabase;
 let queue: Queue;

@@ -1,12 +1,15 @@
 // Per-key mutual exclusion: jobs sharing a concurrency_key never run at the
 // same time, across workers, while jobs with different keys run in parallel.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Queue } from "../../src/queue/client.ts";
 import type { HandlerContext } from "../../src/handlers/types.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { WorkerPool } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Generous: the suite shares a small machine; waits inside tests have their own deadlines.
+setDefaultTimeout(30_000);
 
 let db: TestDatabase;
 const pool = new WorkerPool();

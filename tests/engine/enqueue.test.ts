@@ -2,7 +2,7 @@
 // the caller's transaction when given one, all-or-none in bulk, and every
 // bad field refused with an InputError naming it, before anything is written.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { relative as relativePath } from "node:path";
 import postgres from "postgres";
 import { Queue, type EnqueueParams } from "../../src/queue/client.ts";
@@ -10,6 +10,9 @@ import { InputError } from "../../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { tempDir } from "../helpers/cli.ts";
+
+// Generous: the suite shares a small machine; waits inside tests have their own deadlines.
+setDefaultTimeout(30_000);
 
 let db: TestDatabase;
 let queue: Queue;

@@ -2,7 +2,7 @@
 // again changes nothing; two migrators at once on an empty database both
 // succeed and apply each migration once; a newer schema is refused.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -12,6 +12,9 @@ import { SchemaTooNewError } from "../../src/errors.ts";
 import { ADMIN_URL, createTestDatabase, urlFor, type TestDatabase } from "../helpers/db.ts";
 import { REPO } from "../helpers/engine.ts";
 import { runCli } from "../helpers/cli.ts";
+
+// Generous: the suite shares a small machine; waits inside tests have their own deadlines.
+setDefaultTimeout(30_000);
 
 const FILES = readdirSync(join(REPO, "sql/migrations")).filter((f) => f.endsWith(".sql")).sort();
 

@@ -1,11 +1,14 @@
 // Invariant 1: a job never runs in two places at once. Several workers in
 // separate processes race for hundreds of jobs; every job runs exactly once.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Queue } from "../../src/queue/client.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { createRunsTable, killAll, startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.ts";
+
+// Generous: the suite shares a small machine; waits inside tests have their own deadlines.
+setDefaultTimeout(30_000);
 
 const PROCESSES = 4;
 const JOBS = 400;

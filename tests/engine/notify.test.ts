@@ -1,7 +1,7 @@
 // Invariant 3: NOTIFY wakes an idle worker at once; polling is the truth when
 // LISTEN is broken; a worker whose LISTEN connection was cut listens again.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import postgres from "postgres";
 import { Queue } from "../../src/queue/client.ts";
 import type { JobRecord } from "../../src/handlers/types.ts";
@@ -9,6 +9,9 @@ import type { Worker } from "../../src/worker/worker.ts";
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { nextEvent, WorkerPool } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Generous: the suite shares a small machine; waits inside tests have their own deadlines.
+setDefaultTimeout(30_000);
 
 let db: TestDatabase;
 let queue: Queue;

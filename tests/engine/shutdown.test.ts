@@ -2,12 +2,15 @@
 // finish within the timeout, and puts back (attempt refunded) the ones that
 // outlast it. A second stop() is immediate.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Queue } from "../../src/queue/client.ts";
 import type { HandlerContext } from "../../src/handlers/types.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { aborted, gate, jobRow, WorkerPool } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Generous: the suite shares a small machine; waits inside tests have their own deadlines.
+setDefaultTimeout(30_000);
 
 let db: TestDatabase;
 let queue: Queue;
@@ -18,7 +21,10 @@ beforeAll(async () => {
   db = await createTestDatabase();
   queue = new Queue(db.sql);
 });
-afterEach(() => pool.stopAll());
+afterEach(async () => {
+  await pool.stopAll();
+  await db.sql`DELETE FROM claude_jobs`;
+});
 afterAll(() => db.drop());
 
 const handlers = {
@@ -82,7 +88,7 @@ describe("graceful shutdown", () => {
   });
 
   test("a stopped worker leaves the live workers list at once", async () => {
-    const worker = await pool.start({ sql: db.sql, handlers });
+    const worker = await pool.start({ sql: db.sql, handlers: { idle: async () => {} } });
     expect((await queue.workers()).map((w) => w.id)).toContain(worker.id);
     await worker.stop();
     expect((await queue.workers()).map((w) => w.id)).not.toContain(worker.id);
