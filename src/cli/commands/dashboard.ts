@@ -1,23 +1,23 @@
 // `claude-jobs dashboard`: serve the web dashboard and HTTP API until
 // SIGINT/SIGTERM. Binds 127.0.0.1 unless told otherwise; a non-loopback host
 // without a token is refused, since enqueueing runs an agent on this machine.
-// `serve` reuses dashboardSettings and startDashboard.
+// `serve` reuses dashboardSettings and startDashboard. --log-dir is the shared
+// option of log-dir.ts, so the dashboard reads where the worker writes.
 
-import { join } from "node:path";
-import { homeDir } from "../../config.ts";
 import { InputError } from "../../errors.ts";
 import type { Sql } from "../../db/connect.ts";
 import { Queue } from "../../queue/client.ts";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../web/app.tsx";
 import { checkBind } from "../../web/security.ts";
 import { openDatabase, type CliContext } from "../context.ts";
+import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const dashboardOptions = {
   port: { type: "string", description: "TCP port to listen on", env: "CLAUDE_JOBS_PORT", default: "8080" },
   host: { type: "string", description: "address to bind; beyond loopback a token is required", env: "CLAUDE_JOBS_HOST", default: "127.0.0.1" },
   token: { type: "string", description: "access token for every page and API call (16+ characters)", env: "CLAUDE_JOBS_TOKEN" },
-  "log-dir": { type: "string", description: "folder the workers write job logs to (for the output views)", env: "CLAUDE_JOBS_LOG_DIR", default: "~/.local/shared/claude-jobs/logs" },
+  "log-dir": LOG_DIR_OPTION,
 } as const satisfies CommandSpec["options"];
 
 export const spec: CommandSpec = {
@@ -43,8 +43,7 @@ export function dashboardSettings(ctx: CliContext, values: ParsedCommand["values
   if (token !== undefined && token.length < 16) throw new InputError("--token", "must be at least 16 characters (use a random secret, e.g. `openssl rand -hex 24`)");
   const refusal = checkBind(host, token);
   if (refusal) throw new InputError("--host", refusal);
-  const logDir = String(values["log-dir"]);
-  return { port: Number(port), host, token, logDir: logDir.startsWith("~/") ? join(homeDir(ctx.env), logDir.slice(2)) : logDir };
+  return { port: Number(port), host, token, logDir: resolveLogDir(ctx.env, values["log-dir"]) };
 }
 
 export interface RunningDashboard {

@@ -12,7 +12,7 @@ export const spec: CommandSpec = {
   name: "serve",
   summary: "Run a worker and the dashboard in one process (graceful shutdown of both).",
   usage: "claude-jobs serve [--port=8080] [--host=127.0.0.1] [--concurrency=10] [--queues=*]",
-  // log-dir is shared: the worker writes there, the dashboard reads it.
+  // Both define log-dir as the one LOG_DIR_OPTION: the worker writes there, the dashboard reads it.
   options: { ...workerOptions, ...dashboardOptions, "database-url": DATABASE_URL_OPTION },
 };
 
