@@ -112,9 +112,12 @@ describe("lost lock", () => {
     const id = await queue.enqueue({ kind: "job", payload: {} });
     await waitFor("the job to run", () => started.has(id));
     const relocked = nextEvent<{ id: number }>(worker, "worker:relock");
-    const [holder] = await admin`SELECT pid FROM pg_locks
-      WHERE locktype = 'advisory' AND classid = 17226 AND objid = ${firstId} AND granted`;
-    expect(holder).toBeDefined();
+    // Worker ids are per database: only this database's lock is ours to cut.
+    const holders = await admin`SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+      WHERE l.locktype = 'advisory' AND l.classid = 17226 AND l.objsubid = 2 AND l.objid = ${firstId}
+        AND l.granted AND d.datname = ${db.name}`;
+    expect(holders).toHaveLength(1);
+    const holder = holders[0];
     await admin`SELECT pg_terminate_backend(${holder!.pid})`;
 
     const { id: secondId } = await relocked;
