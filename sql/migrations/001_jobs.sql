@@ -47,7 +47,7 @@ CREATE UNIQUE INDEX claude_jobs_running_key ON claude_jobs (concurrency_key)
   WHERE status = 'running' AND concurrency_key IS NOT NULL;
 -- The rescuer and a worker's ownership check: running jobs by owner.
 CREATE INDEX claude_jobs_running_worker ON claude_jobs (worker_id) WHERE status = 'running';
--- Listing and stats by status, newest first.
+-- Listing by status, newest first.
 CREATE INDEX claude_jobs_status_created ON claude_jobs (status, created_at DESC, id DESC);
 
 -- Live and recently seen workers. A worker's liveness is its session advisory
@@ -78,3 +78,65 @@ END $$;
 
 CREATE TRIGGER claude_jobs_notify_insert AFTER INSERT ON claude_jobs
   REFERENCING NEW TABLE AS new_jobs FOR EACH STATEMENT EXECUTE FUNCTION claude_jobs_notify_insert();
+
+-- Counts of jobs in a final state (finished, failed, cancelled) per queue,
+-- kept exact by statement-level triggers in the same transaction as each
+-- change, so /api/stats and `claude-jobs stats` need not count the table
+-- (1M rows: ~1 s; from here: ~1 ms). The live states (queued, scheduled,
+-- running) are counted from the claim and running partial indexes instead,
+-- exact and small. Each backend adds to its own shard (pg_backend_pid() % 16)
+-- so concurrent completers do not queue on one hot row; readers sum shards.
+CREATE TABLE claude_job_counts (
+  queue  text NOT NULL,
+  status claude_job_status NOT NULL CHECK (status IN ('finished', 'failed', 'cancelled')),
+  shard  smallint NOT NULL,
+  n      bigint NOT NULL,
+  PRIMARY KEY (queue, status, shard)
+);
+
+-- Adds the final-state rows of new_rows and takes away those of old_rows.
+-- Upserts in key order, so two transactions never lock counter rows in
+-- opposite orders (no deadlock). Rows with no final state (a claim, a run-now,
+-- a cancel request) write nothing.
+CREATE FUNCTION claude_jobs_count_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO claude_job_counts AS c (queue, status, shard, n)
+    SELECT queue, status, pg_backend_pid() % 16, count(*) FROM new_rows
+    WHERE status IN ('finished', 'failed', 'cancelled')
+    GROUP BY queue, status ORDER BY queue, status
+    ON CONFLICT (queue, status, shard) DO UPDATE SET n = c.n + excluded.n;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO claude_job_counts AS c (queue, status, shard, n)
+    SELECT queue, status, pg_backend_pid() % 16, -count(*) FROM old_rows
+    WHERE status IN ('finished', 'failed', 'cancelled')
+    GROUP BY queue, status ORDER BY queue, status
+    ON CONFLICT (queue, status, shard) DO UPDATE SET n = c.n + excluded.n;
+  ELSE
+    INSERT INTO claude_job_counts AS c (queue, status, shard, n)
+    SELECT queue, status, pg_backend_pid() % 16, sum(d) FROM (
+      SELECT queue, status, 1 AS d FROM new_rows WHERE status IN ('finished', 'failed', 'cancelled')
+      UNION ALL
+      SELECT queue, status, -1 FROM old_rows WHERE status IN ('finished', 'failed', 'cancelled')
+    ) delta
+    GROUP BY queue, status HAVING sum(d) <> 0 ORDER BY queue, status
+    ON CONFLICT (queue, status, shard) DO UPDATE SET n = c.n + excluded.n;
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER claude_jobs_count_insert AFTER INSERT ON claude_jobs
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION claude_jobs_count_changes();
+CREATE TRIGGER claude_jobs_count_update AFTER UPDATE ON claude_jobs
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION claude_jobs_count_changes();
+CREATE TRIGGER claude_jobs_count_delete AFTER DELETE ON claude_jobs
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION claude_jobs_count_changes();
+
+CREATE FUNCTION claude_jobs_count_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM claude_job_counts;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER claude_jobs_count_truncate AFTER TRUNCATE ON claude_jobs
+  FOR EACH STATEMENT EXECUTE FUNCTION claude_jobs_count_truncate();
