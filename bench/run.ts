@@ -7,6 +7,7 @@
 //   W3 idle latency: 200 jobs enqueued 20 ms apart, enqueue to handler start
 //      p50/p95/p99 (ms)
 //   the worker process's peak RSS
+//   W5 the dashboard with 1,000,000 jobs: p50/p99 of four pages (bench/w5-dashboard.ts)
 // BENCH_DATABASE_URL (else TEST_DATABASE_URL, else local) names the server; a
 // database is created for the run and dropped after.
 
@@ -17,6 +18,7 @@ import { createSql } from "../src/db/connect.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { Queue } from "../src/queue/client.ts";
 import { startWorkerChild, type WorkerChild } from "./child.ts";
+import { w5 } from "./w5-dashboard.ts";
 import { w4 } from "./w4-claude.ts";
 import { w6 } from "./w6-executable.ts";
 
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
       pg_ceiling_jobs_per_s: ceiling, share_of_ceiling: ceiling ? round(drain / ceiling, 2) : null });
     report({ workload: "W3", name: "idle latency", ...latency });
     report({ workload: "RSS", name: "worker peak RSS", peak_rss_mb: round(peakRssMb, 1) });
+    await w5(report, sql);
     await w4(urlFor(DB_NAME), queue, report);
     await w6(report, urlFor(DB_NAME));
     printTable();
