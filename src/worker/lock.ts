@@ -20,6 +20,8 @@ export interface WorkerIdentity {
   version: string;
 }
 
+export type LockState = "held" | "lost" | "unknown";
+
 export class WorkerLock {
   private reserved: ReservedSql | null = null;
   private backendPid = 0;
@@ -49,22 +51,27 @@ export class WorkerLock {
     }
   }
 
-  /** True while this worker's own session still holds its lock. */
-  async probe(timeoutMs: number): Promise<boolean> {
+  /**
+   * Whether this worker's own session still holds its lock: "held", "lost"
+   * (PostgreSQL says no, or our session is gone), or "unknown" (no answer in
+   * time: a busy pool, a starved event loop, a database restarting). Unknown
+   * is not lost: while our session lives it keeps the lock and nobody can
+   * rescue our jobs, so stopping them on a slow answer would only waste work.
+   */
+  async probe(timeoutMs: number): Promise<LockState> {
     const reserved = this.reserved;
-    if (!reserved) return false;
+    if (!reserved) return "lost";
     const timeout = new Promise<"timeout">((resolve) => setTimeout(resolve, timeoutMs, "timeout").unref?.());
-    // First ask from the pool whether our backend still holds the lock: when
-    // that session is gone nothing may be sent on its connection (see
-    // release). A busy pool only delays this step; the reserved check decides.
+    // Ask from the pool first: when our session is gone nothing may be sent on
+    // its connection (see release). The server's answer is authoritative.
     try {
       const outcome = await Promise.race([this.sql`
         SELECT count(*)::int AS held FROM pg_locks
         WHERE locktype = 'advisory' AND classid = 17226 AND objsubid = 2 AND granted
           AND objid::integer = ${this.id} AND pid = ${this.backendPid}`, timeout]);
-      if (outcome !== "timeout" && outcome[0]?.held !== 1) return false;
+      if (outcome !== "timeout") return outcome[0]?.held === 1 ? "held" : "lost";
     } catch {
-      // The pool cannot tell; the reserved connection decides.
+      // The pool cannot tell; ask on the reserved connection itself.
     }
     const check = reserved`
       SELECT count(*)::int AS held FROM pg_locks
@@ -72,10 +79,10 @@ export class WorkerLock {
         AND objid::integer = ${this.id} AND pid = ${this.backendPid} AND pid = pg_backend_pid()`;
     try {
       const outcome = await Promise.race([check, timeout]);
-      if (outcome === "timeout") return false;
-      return outcome[0]?.held === 1;
+      if (outcome === "timeout") return "unknown";
+      return outcome[0]?.held === 1 ? "held" : "lost";
     } catch {
-      return false;
+      return "lost"; // the reserved session itself failed: its lock went with it
     }
   }
 

@@ -16,6 +16,9 @@ import { WorkerLock } from "./lock.ts";
 import { Notifier } from "./notifier.ts";
 import { VERSION } from "../version.ts";
 
+/** Unanswered lock probes in a row (every lockProbeIntervalMs, 5 s each at most) before giving up the lock. */
+const MAX_UNANSWERED_PROBES = 6;
+
 export interface WorkerOptions {
   sql: Sql;
   handlers: Record<string, Handler> | HandlerRegistry;
@@ -57,6 +60,8 @@ export class Worker extends EventEmitter {
   private probing: Promise<void> | null = null;
   /** Between losing the lock and holding a new one: nothing is claimed. */
   private relocking = false;
+  /** Lock probes in a row that got no answer in time. */
+  private unansweredProbes = 0;
 
   constructor(options: WorkerOptions) {
     super();
@@ -252,7 +257,15 @@ export class Worker extends EventEmitter {
 
   private async probeLock(): Promise<void> {
     if (this.state !== "running") return;
-    if (!(await this.lock.probe(5000))) await this.recoverLock();
+    const state = await this.lock.probe(5000);
+    this.unansweredProbes = state === "unknown" ? this.unansweredProbes + 1 : 0;
+    // A lost lock stops our jobs at once. Unanswered probes do not, until so
+    // many in a row that we can no longer claim to be alive (a starved event
+    // loop, a pool stuck behind long queries): a slow answer is not a death.
+    if (state === "lost" || this.unansweredProbes >= MAX_UNANSWERED_PROBES) {
+      this.unansweredProbes = 0;
+      await this.recoverLock();
+    }
   }
 
   private async recoverLock(): Promise<void> {
