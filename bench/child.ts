@@ -5,7 +5,7 @@ import { join } from "node:path";
 export interface WorkerChild {
   /** Resolves once the worker has committed `count` finished jobs in all. */
   finished(count: number): Promise<void>;
-  onLatency(listener: (ms: number) => void): void;
+  onLatency(listener: (ms: number, seq: number) => void): void;
   /** Stops the worker; resolves with its peak RSS in MB. */
   stop(): Promise<number>;
 }
@@ -14,7 +14,7 @@ export async function startWorkerChild(url: string, concurrency: number): Promis
   const proc = Bun.spawn(["bun", join(import.meta.dir, "worker-child.ts"), url, String(concurrency)], {
     stdout: "pipe", stderr: "inherit",
   });
-  const latencyListeners: ((ms: number) => void)[] = [];
+  const latencyListeners: ((ms: number, seq: number) => void)[] = [];
   let onReady: () => void = () => {};
   let onRss: (mb: number) => void = () => {};
   let finishedSoFar = 0;
@@ -31,7 +31,7 @@ export async function startWorkerChild(url: string, concurrency: number): Promis
         const msg = JSON.parse(buffered.slice(0, nl)) as Record<string, number>;
         buffered = buffered.slice(nl + 1);
         if (msg.ready) onReady();
-        if (msg.latencyMs !== undefined) for (const l of latencyListeners) l(msg.latencyMs);
+        if (msg.latencyMs !== undefined) for (const l of latencyListeners) l(msg.latencyMs, msg.seq!);
         if (msg.peakRssMb !== undefined) onRss(msg.peakRssMb);
         if (msg.finished !== undefined) {
           finishedSoFar = msg.finished;

@@ -21,7 +21,7 @@ const worker = new Worker({
     latency: async ({ job }) => {
       // Wall-clock in both processes: timeOrigin + now() is sub-millisecond.
       const latencyMs = performance.timeOrigin + performance.now() - (job.payload.sentAt as number);
-      process.stdout.write(JSON.stringify({ latencyMs }) + "\n");
+      process.stdout.write(JSON.stringify({ latencyMs, seq: job.payload.seq }) + "\n");
     },
   },
 });

@@ -1,7 +1,7 @@
 // Typed wrappers around sql/queries/job_*.sql. The only module that sends job
 // SQL to the driver; everything above it speaks JobRecord.
 
-import type { Queryable } from "./connect.ts";
+import type { Queryable, Sql } from "./connect.ts";
 import type { AttemptError, JobRecord, JobStatus } from "../handlers/types.ts";
 import insertMany from "../../sql/queries/job_insert_many.sql" with { type: "text" };
 import claimAny from "../../sql/queries/job_claim_any.sql" with { type: "text" };
@@ -83,10 +83,24 @@ export interface ClaimParams {
 }
 
 /** Claims up to `limit` due jobs for this worker. */
-export async function jobClaim(sql: Queryable, p: ClaimParams): Promise<JobRecord[]> {
-  const rows = p.queues === null
-    ? await run(sql, claimAny, [p.workerId, p.limit, p.kinds])
-    : await run(sql, claimQueues, [p.workerId, p.queues, p.limit, p.kinds]);
+export async function jobClaim(sql: Sql, p: ClaimParams): Promise<JobRecord[]> {
+  const [text, params] = p.queues === null
+    ? [claimAny, [p.workerId, p.limit, p.kinds]]
+    : [claimQueues, [p.workerId, p.queues, p.limit, p.kinds]];
+  // The claim must walk the partial index in order and stop at LIMIT. A burst
+  // of enqueues into a table last analyzed when it held few queued jobs makes
+  // the planner expect a handful of rows and choose "fetch all due, then
+  // sort", which costs O(backlog) per claim. Sorting is switched off for the
+  // claim's transaction only, so the ordered index scan is the plan whatever
+  // the statistics say; so is JIT, which the disabled sort's huge cost would
+  // otherwise trigger (a quarter-second compilation). The SETs and the claim
+  // are pipelined. Measured with bench W2 on a fresh backlog of 10,000: about
+  // 1,200 jobs/s without this, 3,400-3,800 with it.
+  const out = await sql.begin((tx) => [
+    tx.unsafe("SET LOCAL enable_sort = off; SET LOCAL jit = off"),
+    tx.unsafe(text, params as never[], { prepare: true }),
+  ]);
+  const rows = out[1] as unknown as Row[];
   return rows.map(rowToJob);
 }
 
