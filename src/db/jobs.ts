@@ -165,14 +165,18 @@ export async function jobList(sql: Queryable, f: JobListFilter): Promise<JobReco
   return rows.map(rowToJob);
 }
 
-export interface QueueCounts {
-  queue: string;
+/** Counts by status: `queued` is due now, `scheduled` is queued for later. */
+export interface StatusCounts {
   queued: number;
   scheduled: number;
   running: number;
   finished: number;
   failed: number;
   cancelled: number;
+}
+
+export interface QueueCounts extends StatusCounts {
+  queue: string;
 }
 
 export async function jobStats(sql: Queryable): Promise<QueueCounts[]> {

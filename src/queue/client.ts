@@ -27,13 +27,7 @@ export interface ListFilter {
   limit?: number;
 }
 
-export interface Stats {
-  queued: number;
-  scheduled: number;
-  running: number;
-  finished: number;
-  failed: number;
-  cancelled: number;
+export interface Stats extends jobs.StatusCounts {
   total: number;
   queues: jobs.QueueCounts[];
 }
