@@ -38,6 +38,11 @@ export class WorkerLock {
       await reserved`SET tcp_keepalives_idle = 10`;
       await reserved`SET tcp_keepalives_interval = 5`;
       await reserved`SET tcp_keepalives_count = 3`;
+      // The lock session sends nothing for hours; a server-wide
+      // idle_session_timeout (PostgreSQL 14+, common on managed services)
+      // would end it and, with it, every job of this worker.
+      await reserved`SELECT set_config('idle_session_timeout', '0', false)
+        WHERE current_setting('server_version_num')::int >= 140000`;
       const id = await workerRegister(reserved, this.identity);
       if (!(await workerLock(reserved, id))) throw new Error(`worker lock ${id} is already held`);
       const [row] = await reserved`SELECT pg_backend_pid() AS pid`;

@@ -18,6 +18,8 @@ import { VERSION } from "../version.ts";
 
 /** Unanswered lock probes in a row (every lockProbeIntervalMs, 5 s each at most) before giving up the lock. */
 const MAX_UNANSWERED_PROBES = 6;
+/** How long shutdown waits to write the last outcomes before leaving them to the rescuer. */
+const COMPLETER_DRAIN_MS = 10_000;
 
 export interface WorkerOptions {
   sql: Sql;
@@ -55,6 +57,9 @@ export class Worker extends EventEmitter {
   private fetching = false;
   private fetchWanted = false;
   private fetchScheduled = false;
+  /** The producer loop in flight, if any: shutdown waits for its claim to land. */
+  private fetchDone: Promise<void> | null = null;
+  private startup: Promise<void> | null = null;
   private stopped: Promise<void> | null = null;
   /** The lock probe in flight: ticks while one runs (or re-registers) are skipped. */
   private probing: Promise<void> | null = null;
@@ -100,8 +105,13 @@ export class Worker extends EventEmitter {
     return this.running.size;
   }
 
-  async start(): Promise<void> {
-    if (this.state !== "new") throw new Error("a worker can be started once");
+  start(): Promise<void> {
+    if (this.startup) throw new Error("a worker can be started once");
+    this.startup = this.startUp();
+    return this.startup;
+  }
+
+  private async startUp(): Promise<void> {
     if (this.concurrency < 1) throw new Error("concurrency must be at least 1");
     for (const [, def] of this.registry.entries()) await def.preflight?.();
     await this.lock.acquire();
@@ -131,14 +141,23 @@ export class Worker extends EventEmitter {
   }
 
   private async shutdown(timeoutMs: number): Promise<void> {
+    // A stop during start waits for the start to finish, so the state it sets
+    // and the lock it takes are seen here and released below.
+    await this.startup?.catch(() => {});
     this.state = "stopping";
     for (const t of this.timers) clearInterval(t);
     this.timers.clear();
+    // A claim in flight must land before the running set is read: its jobs
+    // are then handed back (fetchLoop sees the state) or waited for.
+    await this.fetchDone;
     const settled = Promise.all([...this.running.values()].map((r) => r.done));
     const timedOut = await Promise.race([settled.then(() => false), Bun.sleep(timeoutMs).then(() => true)]);
     if (timedOut) this.abortAll({ kind: "shutdown", message: `worker shut down; job stopped after ${timeoutMs}ms and put back` });
     await Promise.all([...this.running.values()].map((r) => r.done));
-    await this.completer.drain();
+    // Outcomes that cannot be written (the database gone) are given up after
+    // a while: the jobs stay running under our lock, which ends with this
+    // process, and the rescuer puts them back.
+    await Promise.race([this.completer.drain(), Bun.sleep(COMPLETER_DRAIN_MS)]);
     await this.notifier.stop();
     await this.probing; // a re-registration in flight must finish before the lock is released
     await this.lock.release(true);
@@ -161,7 +180,7 @@ export class Worker extends EventEmitter {
     this.fetchScheduled = true;
     setImmediate(() => {
       this.fetchScheduled = false;
-      if (!this.fetching) void this.fetchLoop();
+      if (!this.fetching) this.fetchDone = this.fetchLoop();
     });
   }
 
@@ -180,14 +199,24 @@ export class Worker extends EventEmitter {
           this.emit("error", e);
           break; // the next poll tries again
         }
-        // Claimed under a lock lost meanwhile: not ours to run; the rescuer puts them back.
-        if (this.relocking || jobs.some((job) => job.workerId !== this.lock.id)) break;
+        // Claimed while stopping, or under a lock lost meanwhile: not to be
+        // run here. Hand them back at once, the attempt not counted.
+        if (this.state !== "running" || this.relocking || jobs.some((job) => job.workerId !== this.lock.id)) {
+          for (const job of jobs) this.handBack(job);
+          break;
+        }
         for (const job of jobs) this.startJob(job);
         if (jobs.length === free) this.fetchWanted = true; // there may be more
       }
     } finally {
       this.fetching = false;
     }
+  }
+
+  private handBack(job: JobRecord): void {
+    this.completer.add(job.workerId!, {
+      id: job.id, attempt: job.attempts, status: "queued", error: null, result: null, retryInMs: 0, refund: true,
+    });
   }
 
   private startJob(job: JobRecord): void {
@@ -274,6 +303,10 @@ export class Worker extends EventEmitter {
     this.emit("worker:lock-lost", { id: this.id });
     this.relocking = true;
     this.abortAll({ kind: "lost_ownership", message: "the worker lost its database lock; job stopped so it cannot run twice" });
+    // Our old session may still live and hold the lock; re-registering ends
+    // it, which lets the rescuer hand our jobs to others. Their processes
+    // must be gone first (the Claude handler kills its tree within the grace).
+    await Promise.all([...this.running.values()].map((r) => r.done));
     try {
       await this.lock.acquire();
       this.relocking = false;
