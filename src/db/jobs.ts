@@ -117,6 +117,22 @@ export interface Completion {
   refund: boolean;
 }
 
+/**
+ * A result as PostgreSQL's jsonb takes it: no \u0000 escapes (jsonb refuses
+ * NUL), and something written even when the handler's value cannot be
+ * serialized (a BigInt, a cycle); otherwise the whole batch would fail forever.
+ */
+function resultJson(result: Record<string, unknown>): string {
+  let text: string;
+  try {
+    text = JSON.stringify(result);
+  } catch (e: unknown) {
+    return JSON.stringify({ unserializable_result: (e as Error).message });
+  }
+  // Drop \u0000 escapes, keeping an escaped backslash followed by "u0000".
+  return text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, "$1");
+}
+
 /** Writes outcomes, fenced on (worker, attempt, running). Returns the ids written. */
 export async function jobCompleteMany(sql: Queryable, workerId: number, done: Completion[]): Promise<Set<string>> {
   const rows = await run(sql, completeMany, [
@@ -124,8 +140,8 @@ export async function jobCompleteMany(sql: Queryable, workerId: number, done: Co
     done.map((c) => c.id),
     done.map((c) => c.attempt),
     done.map((c) => c.status),
-    done.map((c) => c.error),
-    done.map((c) => (c.result === null ? null : JSON.stringify(c.result))),
+    done.map((c) => (c.error === null ? null : c.error.replaceAll("\u0000", ""))),
+    done.map((c) => (c.result === null ? null : resultJson(c.result))),
     done.map((c) => c.retryInMs),
     done.map((c) => (c.refund ? 1 : 0)),
   ]);
