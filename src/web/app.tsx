@@ -10,7 +10,8 @@ import type { Queue } from "../queue/client.ts";
 import type { Sql } from "../db/connect.ts";
 import type { LogSource } from "./logs.ts";
 import {
-  CLEAR_COOKIE, SECURITY_HEADERS, checkToken, crossSiteReason, isApiPath, isAuthorized, isPublicPath, safeNext, sessionCookie,
+  CLEAR_COOKIE, SECURITY_HEADERS, checkToken, crossSiteReason, isApiPath, isAuthorized, isPublicPath, nonLoopbackHostReason,
+  safeNext, sessionCookie,
 } from "./security.ts";
 import { errorResponse } from "./errors.ts";
 import { limitedParser } from "./body.ts";
@@ -52,6 +53,13 @@ export function createApp(deps: AppDeps) {
       const length = Number(request.headers.get("content-length") ?? "0");
       if (!Number.isFinite(length) || length > maxBody) {
         return Response.json({ error: "too_large", message: `body: at most ${maxBody} bytes` }, { status: 413 });
+      }
+      // Without a token the dashboard trusts the machine it runs on, so it
+      // answers only requests addressed to a loopback name: a page that
+      // rebinds its own DNS name to 127.0.0.1 must not reach it.
+      if (!token && !isPublicPath(path)) {
+        const why = nonLoopbackHostReason(request);
+        if (why) return Response.json({ error: "misdirected", message: why }, { status: 421 });
       }
       if (token && !isPublicPath(path) && !isAuthorized(request, token)) {
         if (isApiPath(path) || request.method !== "GET") {

@@ -38,7 +38,7 @@ export function parseListQuery(raw: Raw, defaults: { limit?: number } = {}): Lis
   const search = one(raw, "q");
   if (search !== undefined && search.length > 200) throw new InputError("q", "must be at most 200 characters");
   const sort = one(raw, "sort") ?? "newest";
-  if (!(sort in SORTS)) throw new InputError("sort", `must be one of ${Object.keys(SORTS).join(", ")}; got ${JSON.stringify(sort)}`);
+  if (!Object.hasOwn(SORTS, sort)) throw new InputError("sort", `must be one of ${Object.keys(SORTS).join(", ")}; got ${JSON.stringify(sort)}`);
   const limitText = one(raw, "limit");
   const limit = limitText === undefined ? (defaults.limit ?? 50) : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) {

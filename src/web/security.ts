@@ -82,9 +82,27 @@ export function crossSiteReason(request: Request): string | null {
   return originHost === host ? null : `Origin ${origin} is not this dashboard (${host})`;
 }
 
-/** A safe place to go after login: a path on this site, never another host. */
+/**
+ * A safe place to go after login: a path on this site, never another host.
+ * Control characters and backslashes are refused outright: browsers drop a
+ * tab from a Location header, so "/\t/evil.example" would become "//evil.example".
+ */
 export function safeNext(next: unknown): string {
-  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+  if (typeof next !== "string" || !next.startsWith("/") || /[\u0000-\u001f\u007f\\]/.test(next)) return "/";
+  const base = "http://dashboard.invalid";
+  const target = new URL(next, base);
+  return target.origin === base ? target.pathname + target.search + target.hash : "/";
+}
+
+/**
+ * Without a token, a request must be addressed to a loopback name (Host
+ * header), whatever address it arrived on: DNS rebinding sends a browser's
+ * requests for evil.example to 127.0.0.1 with `Host: evil.example`.
+ */
+export function nonLoopbackHostReason(request: Request): string | null {
+  const host = request.headers.get("host") ?? new URL(request.url).host;
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
+  return LOOPBACK.test(name) ? null : `Host ${host} is not a loopback name; without a token the dashboard answers only localhost and 127.0.0.1`;
 }
 
 export function sessionCookie(token: string, secure: boolean): string {
