@@ -16,6 +16,7 @@ import cancel from "../../sql/queries/job_cancel.sql" with { type: "text" };
 import retry from "../../sql/queries/job_retry.sql" with { type: "text" };
 import runNow from "../../sql/queries/job_run_now.sql" with { type: "text" };
 import deleteOne from "../../sql/queries/job_delete.sql" with { type: "text" };
+import progress from "../../sql/queries/job_progress.sql" with { type: "text" };
 
 type Row = Record<string, unknown>;
 
@@ -131,6 +132,14 @@ function resultJson(result: Record<string, unknown>): string {
   }
   // Drop \u0000 escapes, keeping an escaped backslash followed by "u0000".
   return text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, "$1");
+}
+
+/** Merges progress into a running attempt's result, fenced like a completion. */
+export async function jobProgress(
+  sql: Queryable,
+  p: { id: string; workerId: number; attempt: number; patch: Record<string, unknown> },
+): Promise<void> {
+  await run(sql, progress, [p.id, p.workerId, p.attempt, resultJson(p.patch)]);
 }
 
 /** Writes outcomes, fenced on (worker, attempt, running). Returns the ids written. */

@@ -20,7 +20,12 @@ export function abort(running: RunningJob, reason: AbortReason): void {
 }
 
 /** Starts the job; `done` settles (never rejects) with the outcome to write. */
-export function execute(job: JobRecord, handler: HandlerDefinition | undefined, timeoutMs: number | null): RunningJob {
+export function execute(
+  job: JobRecord,
+  handler: HandlerDefinition | undefined,
+  options: { timeoutMs: number | null; progress?: (patch: Record<string, unknown>) => void },
+): RunningJob {
+  const { timeoutMs } = options;
   const controller = new AbortController();
   const timer = timeoutMs === null ? null : setTimeout(
     () => controller.abort({ kind: "timeout", message: `timed out after ${formatDuration(timeoutMs)}` } satisfies AbortReason),
@@ -29,7 +34,7 @@ export function execute(job: JobRecord, handler: HandlerDefinition | undefined, 
   const done = (async (): Promise<Completion> => {
     try {
       if (!handler) throw new PermanentJobError(`no handler is registered for kind "${job.kind}" in this worker`);
-      const result = await handler.run({ job, signal: controller.signal });
+      const result = await handler.run({ job, signal: controller.signal, progress: options.progress });
       return outcome(job, "finished", null, result ?? null);
     } catch (e: unknown) {
       return failure(job, e, controller.signal);

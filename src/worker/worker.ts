@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import type { Sql } from "../db/connect.ts";
-import { jobClaim, jobOwnershipCheck, jobRescue, type Completion } from "../db/jobs.ts";
+import { jobClaim, jobOwnershipCheck, jobProgress, jobRescue, type Completion } from "../db/jobs.ts";
 import type { AbortReason, Handler, JobRecord } from "../handlers/types.ts";
 import { HandlerRegistry } from "../handlers/registry.ts";
 import { Completer } from "./completer.ts";
@@ -221,7 +221,10 @@ export class Worker extends EventEmitter {
 
   private startJob(job: JobRecord): void {
     const workerId = this.lock.id;
-    const run = { ...execute(job, this.registry.get(job.kind), this.options.jobTimeoutMs), workerId };
+    const progress = (patch: Record<string, unknown>) => {
+      jobProgress(this.sql, { id: job.id, workerId, attempt: job.attempts, patch }).catch((e: unknown) => this.emit("error", e));
+    };
+    const run = { ...execute(job, this.registry.get(job.kind), { timeoutMs: this.options.jobTimeoutMs, progress }), workerId };
     this.running.set(job.id, run);
     this.emit("job:start", job);
     void run.done.then((done: Completion) => {
