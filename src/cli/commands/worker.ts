@@ -85,13 +85,24 @@ export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").
   return worker;
 }
 
-/** Stops gracefully on the first signal, immediately on the second. */
+/**
+ * Stops gracefully on the first signal, immediately on the second (running
+ * jobs are stopped and put back; a Claude job's processes get the kill
+ * grace), and on a third leaves at once: whatever still runs is left to the
+ * rescuer, which sees this worker's lock go with the process.
+ */
 export function stopOnSignals(ctx: CliContext, worker: Worker, shutdownTimeoutMs: number, onFirst?: () => void): Promise<void> {
   return new Promise((resolve) => {
     ctx.onSignal((count) => {
       if (count === 1) {
         ctx.err(`stopping: waiting up to ${shutdownTimeoutMs}ms for ${worker.runningCount} running job(s); signal again to stop now`);
         onFirst?.();
+      } else if (count === 2) {
+        ctx.err(`stopping ${worker.runningCount} running job(s) now; signal again to leave without waiting for them`);
+      } else {
+        ctx.err("leaving now; the rescuer will put back what was still running");
+        resolve();
+        return;
       }
       void worker.stop({ timeoutMs: shutdownTimeoutMs }).then(resolve);
     });
