@@ -5,11 +5,12 @@
 // stream-json is rendered for people unless --raw. Reads in bounded chunks:
 // a log of gigabytes prints without being held in memory.
 
-import { open } from "node:fs/promises";
 import { parseDuration } from "../../duration.ts";
 import { InputError, NotFoundError } from "../../errors.ts";
 import { listLogFiles, type LogFile } from "../../handlers/claude/index.ts";
 import { renderStreamLine } from "../../handlers/claude/render.ts";
+import { LineSplitter } from "../../handlers/claude/lines.ts";
+import { readFrom } from "../../handlers/claude/logs.ts";
 import { Queue } from "../../queue/client.ts";
 import { validateId } from "../../queue/validate.ts";
 import { openDatabase, type CliContext } from "../context.ts";
@@ -33,7 +34,6 @@ export const spec: CommandSpec = {
 };
 
 const FINAL = new Set(["finished", "failed", "cancelled"]);
-const CHUNK = 1 << 16;
 /** A longer line is printed cut (it is whole in the file): memory stays bounded. */
 const MAX_LINE = 1 << 20;
 
@@ -102,55 +102,28 @@ function noLogs(id: string, logDir: string, attempt: number | null): string {
 }
 
 /** Prints the file from `offset` to its current end; returns the new offset. */
-async function copyFrom(path: string, offset: number, printer: LinePrinter): Promise<number> {
-  const handle = await open(path, "r");
-  try {
-    const buffer = Buffer.alloc(CHUNK);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK, offset);
-      if (bytesRead === 0) return offset;
-      printer.push(buffer.subarray(0, bytesRead));
-      offset += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
+function copyFrom(path: string, offset: number, printer: LinePrinter): Promise<number> {
+  return readFrom(path, offset, (chunk) => printer.push(chunk));
 }
 
-/** Splits bytes into lines and prints each, rendered or raw; a partial line waits for its end. */
+/** Prints each line, rendered or raw; a partial line waits for its end, a huge one is cut. */
 class LinePrinter {
-  private partial: Buffer[] = [];
-  private size = 0;
+  private readonly lines: LineSplitter;
 
-  constructor(private readonly out: (text: string) => void, private readonly render: boolean) {}
+  constructor(private readonly out: (text: string) => void, private readonly render: boolean) {
+    this.lines = new LineSplitter((line) => this.print(line.toString("utf8")), MAX_LINE);
+  }
 
   push(chunk: Buffer): void {
-    let start = 0;
-    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
-      this.add(chunk.subarray(start, nl));
-      this.flush();
-      start = nl + 1;
-    }
-    if (start < chunk.length) this.add(chunk.subarray(start));
+    this.lines.push(chunk);
   }
 
   /** Prints a last line that had no newline. */
   end(): void {
-    if (this.size > 0) this.flush();
+    this.lines.end();
   }
 
-  private add(piece: Buffer): void {
-    const room = MAX_LINE - this.size;
-    if (room <= 0) return;
-    const kept = piece.length > room ? piece.subarray(0, room) : piece;
-    this.partial.push(Buffer.from(kept)); // a copy: the read buffer is reused
-    this.size += kept.length;
-  }
-
-  private flush(): void {
-    const line = Buffer.concat(this.partial, this.size).toString("utf8");
-    this.partial = [];
-    this.size = 0;
+  private print(line: string): void {
     if (!this.render) return this.out(line + "\n");
     const text = renderStreamLine(line);
     if (text !== null) this.out(text + "\n");

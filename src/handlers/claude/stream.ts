@@ -1,7 +1,9 @@
-// Reading the CLI's stream-json output as it arrives: a byte-level line
-// splitter with a bounded buffer, and the run summary built from the events
+// Reading the CLI's stream-json output as it arrives: the events of interest,
+// line by line over the bounded LineSplitter, and the run summary built from the events
 // (session id, api retries, the LAST result line). The raw output goes to the
 // log file elsewhere; nothing here keeps more than one line.
+
+import { LineSplitter } from "./lines.ts";
 
 /** What a run reported, in the shape stored as the job's result. */
 export interface ClaudeRunSummary {
@@ -66,51 +68,27 @@ const INTERESTING = [Buffer.from('"type":"system"'), Buffer.from('"type":"result
  * log file) so that memory stays bounded whatever the CLI prints.
  */
 export class EventLineReader {
-  private parts: Buffer[] = [];
-  private size = 0;
-  private skipping = false;
+  private readonly lines: LineSplitter;
   skippedLines = 0;
 
   constructor(
     private readonly onEvent: (event: Record<string, unknown>) => void,
-    private readonly maxLineBytes = 8 << 20,
-  ) {}
+    maxLineBytes = 8 << 20,
+  ) {
+    this.lines = new LineSplitter((line, truncated) => this.onLine(line, truncated), maxLineBytes);
+  }
 
   push(chunk: Buffer): void {
-    let start = 0;
-    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
-      this.take(chunk.subarray(start, nl));
-      this.flushLine();
-      start = nl + 1;
-    }
-    if (start < chunk.length) this.take(chunk.subarray(start));
+    this.lines.push(chunk);
   }
 
   end(): void {
-    if (this.size > 0 || this.skipping) this.flushLine();
+    this.lines.end();
   }
 
-  private take(piece: Buffer): void {
-    if (this.skipping || piece.length === 0) return;
-    if (this.size + piece.length > this.maxLineBytes) {
-      this.skipping = true;
-      this.parts = [];
-      this.size = 0;
-      return;
-    }
-    this.parts.push(piece);
-    this.size += piece.length;
-  }
-
-  private flushLine(): void {
-    if (this.skipping) this.skippedLines++;
-    else if (this.size > 0) {
-      const line = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
-      if (INTERESTING.some((p) => line.includes(p))) this.parse(line);
-    }
-    this.parts = [];
-    this.size = 0;
-    this.skipping = false;
+  private onLine(line: Buffer, truncated: boolean): void {
+    if (truncated) this.skippedLines++;
+    else if (line.length > 0 && INTERESTING.some((p) => line.includes(p))) this.parse(line);
   }
 
   private parse(line: Buffer): void {
