@@ -2,7 +2,7 @@
 // The enqueue form (prompt, cwd, queue, priority, delay, max attempts, model)
 // and the login form. Values a user typed come back escaped after an error.
 
-import { Layout, Logo, PageHeader } from "./layout.tsx";
+import { Head, Layout, Logo, PageHeader } from "./layout.tsx";
 import { esc } from "./format.ts";
 
 export interface EnqueueValues {
@@ -54,13 +54,7 @@ export function EnqueuePage(p: { values: EnqueueValues; error?: { field: string;
 export function LoginPage(p: { next: string; failed?: boolean }) {
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="color-scheme" content="light dark" />
-        <title>Sign in · claude-jobs</title>
-        <link rel="stylesheet" href="/assets/style.css" />
-      </head>
+      <Head title="Sign in" />
       <body class="login-body">
         <form class="card login" method="post" action="/login">
           <div class="brand"><Logo /><span>claude-jobs</span></div>

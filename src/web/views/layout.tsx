@@ -28,20 +28,27 @@ export interface LayoutProps {
   children?: Children;
 }
 
+/** The document head every page shares; `scripts` adds htmx and the client script. */
+export function Head(p: { title: string; scripts?: boolean }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="color-scheme" content="light dark" />
+      {p.scripts ? <meta name="htmx-config" content={HTMX_CONFIG} /> : ""}
+      <title>{esc(p.title)} · claude-jobs</title>
+      <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
+      <link rel="stylesheet" href={`/assets/style.css?v=${VERSION}`} />
+      {p.scripts ? <script src={`/assets/htmx.min.js?v=${VERSION}`} defer></script> : ""}
+      {p.scripts ? <script src={`/assets/app.js?v=${VERSION}`} defer></script> : ""}
+    </head>
+  );
+}
+
 export function Layout(p: LayoutProps) {
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="color-scheme" content="light dark" />
-        <meta name="htmx-config" content={HTMX_CONFIG} />
-        <title>{esc(p.title)} · claude-jobs</title>
-        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
-        <link rel="stylesheet" href={`/assets/style.css?v=${VERSION}`} />
-        <script src={`/assets/htmx.min.js?v=${VERSION}`} defer></script>
-        <script src={`/assets/app.js?v=${VERSION}`} defer></script>
-      </head>
+      <Head title={p.title} scripts />
       <body>
         <header class="topbar">
           <a class="brand" href="/">
