@@ -4,6 +4,8 @@
 -- jobs behind them); two candidates with one key: only the first is taken.
 -- A worker claims only kinds it has handlers for.
 -- $1 worker_id int, $2 limit int, $3 kinds text[]
+-- started_at is clock_timestamp(), not now(): now() is the transaction's start,
+-- which can precede the commit that freed this job's concurrency key.
 WITH candidates AS MATERIALIZED (
   SELECT j.id, j.concurrency_key, j.priority, j.run_at
   FROM claude_jobs j
@@ -19,7 +21,7 @@ WITH candidates AS MATERIALIZED (
   ORDER BY coalesce(c.concurrency_key, c.id::text), c.priority DESC, c.run_at
 )
 UPDATE claude_jobs j
-SET status = 'running', attempts = j.attempts + 1, worker_id = $1, started_at = now(),
+SET status = 'running', attempts = j.attempts + 1, worker_id = $1, started_at = clock_timestamp(),
     cancel_requested_at = NULL
 FROM chosen
 WHERE j.id = chosen.id

@@ -4,6 +4,8 @@
 -- so the cost does not grow with the backlog.
 -- A worker claims only kinds it has handlers for.
 -- $1 worker_id int, $2 queues text[] (in order), $3 limit int, $4 kinds text[]
+-- started_at is clock_timestamp(), not now(): now() is the transaction's start,
+-- which can precede the commit that freed this job's concurrency key.
 WITH candidates AS MATERIALIZED (
   SELECT c.*
   FROM unnest($2::text[]) WITH ORDINALITY AS q(name, ord)
@@ -25,7 +27,7 @@ WITH candidates AS MATERIALIZED (
   ORDER BY coalesce(c.concurrency_key, c.id::text), c.ord, c.priority DESC, c.run_at
 )
 UPDATE claude_jobs j
-SET status = 'running', attempts = j.attempts + 1, worker_id = $1, started_at = now(),
+SET status = 'running', attempts = j.attempts + 1, worker_id = $1, started_at = clock_timestamp(),
     cancel_requested_at = NULL
 FROM chosen
 WHERE j.id = chosen.id

@@ -2,7 +2,7 @@
 // wired to the fake CLI in tests/fixtures, temp folders, and process checks.
 // Needs no database.
 
-import { mkdtempSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createClaudeHandler, type ClaudeHandlerOptions } from "../../src/handlers/claude/index.ts";
@@ -15,9 +15,14 @@ export function tempDir(prefix = "claude-handler-"): string {
   return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
 }
 
-/** A folder holding `claude`, a link to the fake, to put first on PATH. */
+/**
+ * A folder holding `claude`, to put first on PATH: a script that runs the fake
+ * with this Bun by its absolute path, so that it works whatever PATH the child
+ * is given (the fake's own `#!/usr/bin/env bun` needs Bun on that PATH).
+ */
 export const FAKE_BIN = tempDir("claude-bin-");
-symlinkSync(FAKE_CLAUDE, join(FAKE_BIN, "claude"));
+export const FAKE_CLAUDE_ANY_PATH = join(FAKE_BIN, "claude");
+writeFileSync(FAKE_CLAUDE_ANY_PATH, `#!/bin/sh\nexec '${process.execPath}' '${FAKE_CLAUDE}' "$@"\n`, { mode: 0o755 });
 
 /** The child's environment: the fake first on PATH, and IS_SANDBOX=1 because this machine runs tests as root. */
 export function fakeEnv(extra: Record<string, string> = {}): Record<string, string> {

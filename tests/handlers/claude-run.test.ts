@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ClaudeRunError, listLogFiles } from "../../src/handlers/claude/index.ts";
 import { PermanentJobError, RetryJobError } from "../../src/handlers/types.ts";
-import { FAKE_CLAUDE, fakeEnv, makeHandler, makeJob, runJob, tempDir } from "./claude-helpers.ts";
+import { FAKE_BIN, FAKE_CLAUDE, FAKE_CLAUDE_ANY_PATH, fakeEnv, makeHandler, makeJob, runJob, tempDir } from "./claude-helpers.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const cwd = tempDir();
@@ -46,9 +46,13 @@ describe("a successful run", () => {
   });
 
   test("finds claude on the PATH of the env it was given, or at claudePath", async () => {
-    const { handler } = makeHandler({ claudePath: FAKE_CLAUDE, env: { ...fakeEnv(), PATH: "/usr/bin:/bin" } });
-    const { value } = await runJob(handler, makeJob({ prompt: "hi", cwd }));
-    expect(value?.result).toBe("echo: hi");
+    const onPath = makeHandler({ env: { ...fakeEnv(), PATH: `${FAKE_BIN}:/usr/bin:/bin` } });
+    expect((await runJob(onPath.handler, makeJob({ prompt: "hi", cwd }))).value?.result).toBe("echo: hi");
+    const atPath = makeHandler({ claudePath: FAKE_CLAUDE_ANY_PATH, env: { ...fakeEnv(), PATH: "/usr/bin:/bin" } });
+    expect((await runJob(atPath.handler, makeJob({ prompt: "hi", cwd }))).value?.result).toBe("echo: hi");
+    // Neither on PATH nor configured: not found, and said so.
+    const nowhere = makeHandler({ env: { ...fakeEnv(), PATH: "/usr/bin:/bin" } });
+    expect((await runJob(nowhere.handler, makeJob({ prompt: "hi", cwd }))).error?.message).toContain("claude");
   });
 });
 
