@@ -84,6 +84,7 @@ async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobRes
   const run = await runInProcessGroup({
     command: o.claudePath, args: buildClaudeArgs(payload), cwd: payload.cwd, env: o.env,
     stdoutPath: logs.stdoutPath, stderrPath: logs.stderrPath, signal, timeoutMs, killGraceMs: o.killGraceMs,
+    marker: { jobId: job.id },
     onSpawn: () => {
       poll = setInterval(() => (summary.sessionId !== null ? clearInterval(poll) : void feed()), SESSION_POLL_MS);
     },
