@@ -3,7 +3,8 @@
 -- range of the partial index claude_jobs_claim_queue (a LATERAL per queue),
 -- so the cost does not grow with the backlog.
 -- A worker claims only kinds it has handlers for.
--- $1 worker_id int, $2 queues text[] (in order), $3 limit int, $4 kinds text[]
+-- Runs on the worker's lock session, and only there: see job_claim_any.sql.
+-- $1 worker_id int, $2 queues text[] (in order), $3 limit int, $4 kinds text[], $5 lock_backend_pid int
 -- started_at is clock_timestamp(), not now(): now() is the transaction's start,
 -- which can precede the commit that freed this job's concurrency key.
 WITH candidates AS MATERIALIZED (
@@ -13,6 +14,7 @@ WITH candidates AS MATERIALIZED (
     SELECT j.id, j.concurrency_key, j.priority, j.run_at, q.ord
     FROM claude_jobs j
     WHERE j.status = 'queued' AND j.queue = q.name AND j.run_at <= now() AND j.kind = ANY($4::text[])
+      AND pg_backend_pid() = $5::int
       AND (j.concurrency_key IS NULL OR NOT EXISTS (
         SELECT 1 FROM claude_jobs r WHERE r.status = 'running' AND r.concurrency_key = j.concurrency_key))
     ORDER BY j.priority DESC, j.run_at

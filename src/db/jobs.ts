@@ -81,29 +81,36 @@ export interface ClaimParams {
   /** The kinds this worker has handlers for. */
   kinds: string[];
   limit: number;
+  /** The backend pid of the session that holds the worker's lock; the claim runs there. */
+  lockBackendPid: number;
 }
 
-/** Claims up to `limit` due jobs for this worker. */
-export async function jobClaim(sql: Sql, p: ClaimParams): Promise<JobRecord[]> {
+/**
+ * Claims up to `limit` due jobs for this worker. Must run on the worker's lock
+ * session (src/worker/lock.ts), which is set up for it: one statement, no
+ * transaction around it (postgres.js answers a connection lost inside a
+ * transaction with a ROLLBACK written to the dead socket, which throws from a
+ * timer), and the planner settings the claim needs set once for the session.
+ */
+export async function jobClaim(lockSession: Sql, p: ClaimParams): Promise<JobRecord[]> {
   const [text, params] = p.queues === null
-    ? [claimAny, [p.workerId, p.limit, p.kinds]]
-    : [claimQueues, [p.workerId, p.queues, p.limit, p.kinds]];
-  // The claim must walk the partial index in order and stop at LIMIT. A burst
-  // of enqueues into a table last analyzed when it held few queued jobs makes
-  // the planner expect a handful of rows and choose "fetch all due, then
-  // sort", which costs O(backlog) per claim. Sorting is switched off for the
-  // claim's transaction only, so the ordered index scan is the plan whatever
-  // the statistics say; so is JIT, which the disabled sort's huge cost would
-  // otherwise trigger (a quarter-second compilation). The SETs and the claim
-  // are pipelined. Measured with bench W2 on a fresh backlog of 10,000: about
-  // 1,200 jobs/s without this, 3,400-3,800 with it.
-  const out = await sql.begin((tx) => [
-    tx.unsafe("SET LOCAL enable_sort = off; SET LOCAL jit = off"),
-    tx.unsafe(text, params as never[], { prepare: true }),
-  ]);
-  const rows = out[1] as unknown as Row[];
-  return rows.map(rowToJob);
+    ? [claimAny, [p.workerId, p.limit, p.kinds, p.lockBackendPid]]
+    : [claimQueues, [p.workerId, p.queues, p.limit, p.kinds, p.lockBackendPid]];
+  return (await run(lockSession, text, params)).map(rowToJob);
 }
+
+/**
+ * The lock session's settings for the claim. The claim must walk the partial
+ * index in order and stop at LIMIT. A burst of enqueues into a table last
+ * analyzed when it held few queued jobs makes the planner expect a handful of
+ * rows and choose "fetch all due, then sort", which costs O(backlog) per
+ * claim. Sorting is off on this session, which runs nothing but claims and
+ * lock checks, so the ordered index scan is the plan whatever the statistics
+ * say; so is JIT, which the disabled sort's huge cost would otherwise trigger
+ * (a quarter-second compilation). Measured with bench W2 on a fresh backlog
+ * of 10,000: about 1,200 jobs/s without this, 3,400-3,800 with it.
+ */
+export const CLAIM_SESSION_SETTINGS = "SET enable_sort = off; SET jit = off";
 
 export type FinalStatus = "finished" | "failed" | "cancelled" | "queued";
 
@@ -157,9 +164,38 @@ export async function jobCompleteMany(sql: Queryable, workerId: number, done: Co
   return new Set(rows.map((r) => r.id as string));
 }
 
-export async function jobRescue(sql: Queryable) {
-  const rows = await run(sql, rescue, []);
-  return rows.map((r) => ({ id: r.id as string, status: r.status as JobStatus, queue: r.queue as string }));
+/** A worker whose lock is missing but whose grace has not run out (job_rescue.sql). */
+export interface RescueSuspect {
+  workerId: number;
+  pid: number | null;
+  pidSpace: string | null;
+  pidStart: string | null;
+  ownerToken: string | null;
+  /** When its jobs may be rescued without proof of its death. */
+  dueInMs: number;
+}
+
+export interface RescueOutcome {
+  rescued: { id: string; status: JobStatus; queue: string; workerId: number }[];
+  suspects: RescueSuspect[];
+}
+
+/** Rescues the jobs of dead workers; `certainlyDead`: workers the caller saw gone on its own host. */
+export async function jobRescue(sql: Queryable, certainlyDead: number[] = []): Promise<RescueOutcome> {
+  const rows = await run(sql, rescue, [certainlyDead]);
+  const out: RescueOutcome = { rescued: [], suspects: [] };
+  for (const r of rows) {
+    if (r.rescued) {
+      out.rescued.push({ id: r.id as string, status: r.status as JobStatus, queue: r.queue as string, workerId: r.worker_id as number });
+    } else {
+      out.suspects.push({
+        workerId: r.worker_id as number, pid: (r.pid as number | null) ?? null, pidSpace: (r.pid_space as string | null) ?? null,
+        pidStart: (r.pid_start as string | null) ?? null, ownerToken: (r.owner_token as string | null) ?? null,
+        dueInMs: Number(r.due_in_ms),
+      });
+    }
+  }
+  return out;
 }
 
 /** Of the attempts a worker runs, those it must stop: cancelled, or no longer its own. */

@@ -8,6 +8,7 @@ import { ConfigError, SchemaTooNewError } from "../errors.ts";
 import type { TransactionSql } from "postgres";
 import m001 from "../../sql/migrations/001_jobs.sql" with { type: "text" };
 import m002 from "../../sql/migrations/002_dashboard.sql" with { type: "text" };
+import m003 from "../../sql/migrations/003_liveness.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -19,6 +20,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "001_jobs.sql", sql: m001 },
   { version: 2, name: "002_dashboard.sql", sql: m002 },
+  { version: 3, name: "003_liveness.sql", sql: m003 },
 ];
 
 const MIGRATOR_LOCK = 17225; // pg_advisory_xact_lock(17225, 0): the migrator's lock

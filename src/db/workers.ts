@@ -4,6 +4,8 @@ import type { Queryable } from "./connect.ts";
 import register from "../../sql/queries/worker_register.sql" with { type: "text" };
 import lock from "../../sql/queries/worker_lock.sql" with { type: "text" };
 import stop from "../../sql/queries/worker_stop.sql" with { type: "text" };
+import relock from "../../sql/queries/worker_relock.sql" with { type: "text" };
+import lockHolderEnd from "../../sql/queries/worker_lock_holder_end.sql" with { type: "text" };
 import listLive from "../../sql/queries/worker_list_live.sql" with { type: "text" };
 
 export interface WorkerInfo {
@@ -17,12 +19,36 @@ export interface WorkerInfo {
   runningJobIds: string[];
 }
 
-export async function workerRegister(
-  sql: Queryable,
-  w: { host: string; pid: number; queues: string[]; concurrency: number; version: string },
-): Promise<number> {
-  const [row] = await sql.unsafe(register, [w.host, w.pid, w.queues, w.concurrency, w.version] as never[]);
+/** What a worker says of itself when it registers (see 003_liveness.sql for the liveness fields). */
+export interface WorkerRegistration {
+  host: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  version: string;
+  rescueGraceMs: number;
+  pidSpace: string | null;
+  pidStart: string | null;
+  ownerToken: string | null;
+}
+
+export async function workerRegister(sql: Queryable, w: WorkerRegistration): Promise<number> {
+  const [row] = await sql.unsafe(register, [
+    w.host, w.pid, w.queues, w.concurrency, w.version, w.rescueGraceMs, w.pidSpace, w.pidStart, w.ownerToken,
+  ] as never[]);
   return row!.id as number;
+}
+
+/** Counts the worker's lock generation up; run on the new lock session once the lock is taken. */
+export async function workerRelock(sql: Queryable, workerId: number): Promise<number> {
+  const [row] = await sql.unsafe(relock, [workerId] as never[]);
+  return row!.generation as number;
+}
+
+/** Ends our own earlier session that still holds the worker's lock; whether one was ended. */
+export async function workerLockHolderEnd(sql: Queryable, workerId: number): Promise<boolean> {
+  const rows = await sql.unsafe(lockHolderEnd, [workerId] as never[]);
+  return rows.length > 0;
 }
 
 /** Takes the worker's session lock; must run on the worker's reserved connection. */

@@ -72,6 +72,14 @@ export interface HandlerDefinition {
   concurrencyKey?: (payload: Record<string, unknown>) => string | null;
   /** Extra checks at worker start (a log folder that must be writable, say). */
   preflight?: () => Promise<void>;
+  /**
+   * Once its signal is aborted, the handler has stopped, with everything it
+   * started, within this many ms (default 5000). The worker's liveness
+   * protocol counts on it: rescuers wait at least this long, beyond the
+   * worker's fence, before they take its jobs (src/worker/liveness.ts). A
+   * handler that ignores its signal can run twice after a lost session.
+   */
+  stopWithinMs?: number;
 }
 
 export type Handler = HandlerFn | HandlerDefinition;

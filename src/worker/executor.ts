@@ -61,8 +61,10 @@ function failure(job: JobRecord, e: unknown, signal: AbortSignal): Completion {
   const result = carried !== null && typeof carried === "object" ? (carried as Record<string, unknown>) : null;
   const reason = signal.aborted ? (signal.reason as AbortReason) : null;
   if (reason?.kind === "cancelled") return outcome(job, "cancelled", reason.message, result);
-  if (reason?.kind === "shutdown") {
-    // Not the job's fault: back to the queue, due now, the attempt not counted.
+  if (reason?.kind === "shutdown" || reason?.kind === "lost_ownership") {
+    // Not the job's fault (the worker stops, or fenced itself off when it
+    // could not prove its lock): back to the queue, due now, the attempt not
+    // counted. Written only if the attempt is still ours (fenced completion).
     return outcome(job, "queued", reason.message, result, { refund: true });
   }
   const message = reason ? reason.message : errorMessage(e) || "handler failed without a message";

@@ -3,23 +3,46 @@
 // fetch (a NOTIFY, a poll tick, a freed slot, a retry coming due) and asks
 // for exactly as many jobs as it has free slots; the executor runs one job;
 // the completer writes outcomes in batches; the lock proves it alive.
+//
+// Its life, every transition there is (anything else is a bug):
+//
+//   new ─start()─▶ starting ──lock taken──▶ running ◀──lock taken again, jobs kept── reconnecting
+//                    │  (waits for the         │ ──lock session closed, or unanswered──▶ │
+//                    │   database, as long     │                                         │ no proof of the lock
+//                    │   as it takes)          │                                         │ for fenceAfterMs:
+//                    │                         │                                         │ every job stopped
+//                    └──────── stop() ─────────┴────────────── stop() ───────────────────┴─▶ stopping ─▶ stopped
+//
+// Claims happen only in `running`, on the lock session. Jobs keep running
+// while `reconnecting`: a lost session is not a dead worker. The fence (see
+// liveness.ts) is what keeps a job from running in two places at once: once
+// the worker cannot prove its lock for fenceAfterMs it stops every job,
+// before any rescuer may take them.
 
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import type { Sql } from "../db/connect.ts";
-import { jobClaim, jobOwnershipCheck, jobProgress, jobRescue, type Completion } from "../db/jobs.ts";
+import { jobOwnershipCheck, jobProgress, jobRescue, type Completion, type RescueSuspect } from "../db/jobs.ts";
+import { isDatabaseUnavailable } from "../db/unavailable.ts";
 import type { AbortReason, Handler, JobRecord } from "../handlers/types.ts";
 import { HandlerRegistry } from "../handlers/registry.ts";
+import { isProcessAlive, pidNamespaceId, processesWithEnv, processStartTime } from "../proc/scan.ts";
+import { OWNER_ENV, OWNER_TOKEN } from "../proc/guard.ts";
+import { MAX_TIMER_MS, formatDuration } from "../duration.ts";
 import { Completer } from "./completer.ts";
 import { abort, execute, type RunningJob } from "./executor.ts";
-import { WorkerLock } from "./lock.ts";
+import { DEFAULT_HANDLER_STOP_MS, livenessTimings, type LivenessTimings } from "./liveness.ts";
+import { LockNotFreeError, WorkerLock } from "./lock.ts";
 import { Notifier } from "./notifier.ts";
 import { VERSION } from "../version.ts";
 
-/** Unanswered lock probes in a row (every lockProbeIntervalMs, 5 s each at most) before giving up the lock. */
-const MAX_UNANSWERED_PROBES = 6;
 /** How long shutdown waits to write the last outcomes before leaving them to the rescuer. */
 const COMPLETER_DRAIN_MS = 10_000;
+/** Retrying the database (at start, and to take the lock again): from this, doubling, to the cap. */
+const RETRY_FIRST_MS = 250;
+const RETRY_CAP_MS = 5000;
+
+export type WorkerState = "new" | "starting" | "running" | "reconnecting" | "stopping" | "stopped";
 
 export interface WorkerOptions {
   sql: Sql;
@@ -32,6 +55,8 @@ export interface WorkerOptions {
   rescueIntervalMs?: number;
   /** How often to prove the worker still holds its lock. */
   lockProbeIntervalMs?: number;
+  /** Unable to prove its lock for this long, the worker stops every job (see liveness.ts). Default 40 s. */
+  fenceAfterMs?: number;
   /** A wall-clock limit for every job of this worker; null: none (handlers may have their own). */
   jobTimeoutMs?: number | null;
 }
@@ -41,19 +66,25 @@ export interface StopOptions {
   timeoutMs?: number;
 }
 
+/** The default fence: long enough that a 30 s outage of PostgreSQL costs no job. */
+const DEFAULT_FENCE_AFTER_MS = 40_000;
+
 export class Worker extends EventEmitter {
   readonly concurrency: number;
   readonly queues: string[] | null;
+  readonly timings: LivenessTimings;
   private readonly sql: Sql;
   private readonly registry: HandlerRegistry;
   private readonly kinds: string[];
-  private readonly options: Required<Omit<WorkerOptions, "sql" | "handlers" | "queues" | "concurrency">>;
+  private readonly options: { pollIntervalMs: number; rescueIntervalMs: number; jobTimeoutMs: number | null };
   private readonly lock: WorkerLock;
   private readonly notifier: Notifier;
   private readonly completer: Completer;
-  private readonly running = new Map<string, RunningJob & { workerId: number }>();
+  private readonly running = new Map<string, RunningJob>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  private state: "new" | "running" | "stopping" | "stopped" = "new";
+  private _state: WorkerState = "new";
+  /** Every job was stopped because the lock could not be proven; cleared when it is held again. */
+  private fenced = false;
   private fetching = false;
   private fetchWanted = false;
   private fetchScheduled = false;
@@ -61,12 +92,16 @@ export class Worker extends EventEmitter {
   private fetchDone: Promise<void> | null = null;
   private startup: Promise<void> | null = null;
   private stopped: Promise<void> | null = null;
-  /** The lock probe in flight: ticks while one runs (or re-registers) are skipped. */
+  /** Wakes the start and reconnect loops' waits when stop() is called. */
+  private readonly stopRequested = new AbortController();
+  /** Resolves (to false) when stop() is called. */
+  private readonly stopSignaled = new Promise<false>((resolve) =>
+    this.stopRequested.signal.addEventListener("abort", () => resolve(false), { once: true }));
+  /** The lock probe in flight: ticks while one runs are skipped. */
   private probing: Promise<void> | null = null;
-  /** Between losing the lock and holding a new one: nothing is claimed. */
-  private relocking = false;
-  /** Lock probes in a row that got no answer in time. */
-  private unansweredProbes = 0;
+  private reconnecting: Promise<void> | null = null;
+  private rescuing: Promise<void> | null = null;
+  private nextRescue: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: WorkerOptions) {
     super();
@@ -74,31 +109,43 @@ export class Worker extends EventEmitter {
     this.registry = options.handlers instanceof HandlerRegistry ? options.handlers : registryOf(options.handlers);
     this.kinds = this.registry.kinds();
     this.concurrency = options.concurrency ?? 10;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError(`concurrency: must be an integer of at least 1; got ${this.concurrency}`);
     const queues = options.queues ?? ["*"];
     this.queues = queues.includes("*") ? null : queues;
     this.options = {
-      pollIntervalMs: options.pollIntervalMs ?? 5000,
-      rescueIntervalMs: options.rescueIntervalMs ?? 15_000,
-      lockProbeIntervalMs: options.lockProbeIntervalMs ?? 2000,
+      pollIntervalMs: interval("pollIntervalMs", options.pollIntervalMs ?? 5000),
+      rescueIntervalMs: interval("rescueIntervalMs", options.rescueIntervalMs ?? 15_000),
       jobTimeoutMs: options.jobTimeoutMs ?? null,
     };
+    const stopWithinMs = Math.max(DEFAULT_HANDLER_STOP_MS, ...this.registry.entries().map(([, d]) => d.stopWithinMs ?? 0));
+    this.timings = livenessTimings({
+      probeIntervalMs: interval("lockProbeIntervalMs", options.lockProbeIntervalMs ?? 2000),
+      fenceAfterMs: options.fenceAfterMs ?? DEFAULT_FENCE_AFTER_MS,
+      stopWithinMs,
+    });
     this.lock = new WorkerLock(this.sql, {
       host: hostname(), pid: process.pid, queues, concurrency: this.concurrency, version: VERSION,
-    });
+      rescueGraceMs: this.timings.rescueGraceMs, pidSpace: pidNamespaceId(), pidStart: processStartTime(process.pid),
+      ownerToken: OWNER_TOKEN,
+    }, (why) => this.toReconnecting(why));
     this.notifier = new Notifier(this.sql, {
       wake: (queue) => { if (this.queues === null || this.queues.includes(queue)) this.requestFetch(); },
       cancel: (id) => this.stopJob(id, { kind: "cancelled", message: "cancelled by request" }),
       listening: () => { this.requestFetch(); void this.checkOwnership(); },
-      error: (e) => this.emit("error", e),
+      error: (e) => this.report(e),
     });
     this.completer = new Completer(this.sql, {
       written: (done, owned) => this.onWritten(done, owned),
-      error: (e) => this.emit("error", e),
+      error: (e) => this.report(e),
     });
   }
 
   get id(): number {
     return this.lock.id;
+  }
+
+  get state(): WorkerState {
+    return this._state;
   }
 
   get runningCount(): number {
@@ -112,17 +159,35 @@ export class Worker extends EventEmitter {
   }
 
   private async startUp(): Promise<void> {
-    if (this.concurrency < 1) throw new Error("concurrency must be at least 1");
+    this._state = "starting";
     for (const [, def] of this.registry.entries()) await def.preflight?.();
-    await this.lock.acquire();
-    this.state = "running";
+    // PostgreSQL may not be up yet (a host booting, a restart): wait for it,
+    // saying so once. Anything else (a wrong password, no schema) is thrown.
+    let waiting = false;
+    for (let delay = RETRY_FIRST_MS; ; delay = Math.min(delay * 2, RETRY_CAP_MS)) {
+      if (this.stopRequested.signal.aborted) return;
+      try {
+        // A connection attempt can hang (a black-holed host, until
+        // connect_timeout): stop() must not wait for it.
+        const acquired = await Promise.race([this.lock.acquire().then(() => true), this.stopSignaled]);
+        if (!acquired) { this.lock.abandon(); return; }
+        break;
+      } catch (e: unknown) {
+        if (!isDatabaseUnavailable(e)) throw e;
+        if (!waiting) this.emit("worker:waiting", { reason: describe(e) });
+        waiting = true;
+        await this.pause(delay);
+      }
+    }
+    if (this.stopRequested.signal.aborted) return;
+    this._state = "running";
     await this.notifier.start();
-    await this.rescue();
     this.every(this.options.pollIntervalMs, () => { this.requestFetch(); void this.checkOwnership(); });
     this.every(this.options.rescueIntervalMs, () => this.rescue());
-    this.every(this.options.lockProbeIntervalMs, () => {
+    this.every(this.timings.probeIntervalMs, () => {
       this.probing ??= this.probeLock().finally(() => (this.probing = null));
     });
+    void this.rescue();
     this.emit("worker:start", { id: this.id });
     this.requestFetch();
   }
@@ -136,32 +201,35 @@ export class Worker extends EventEmitter {
       this.abortAll({ kind: "shutdown", message: "worker stopped immediately (second signal)" });
       return this.stopped;
     }
+    this.stopRequested.abort();
     this.stopped = this.shutdown(options.timeoutMs ?? 30_000);
     return this.stopped;
   }
 
   private async shutdown(timeoutMs: number): Promise<void> {
-    // A stop during start waits for the start to finish, so the state it sets
-    // and the lock it takes are seen here and released below.
+    // A stop during start waits for the start to finish (or give up waiting
+    // for the database), so the lock it took is seen here and released below.
     await this.startup?.catch(() => {});
-    this.state = "stopping";
+    this._state = "stopping";
     for (const t of this.timers) clearInterval(t);
     this.timers.clear();
+    if (this.nextRescue) clearTimeout(this.nextRescue);
     // A claim in flight must land before the running set is read: its jobs
     // are then handed back (fetchLoop sees the state) or waited for.
     await this.fetchDone;
-    const settled = Promise.all([...this.running.values()].map((r) => r.done));
-    const timedOut = await Promise.race([settled.then(() => false), Bun.sleep(timeoutMs).then(() => true)]);
-    if (timedOut) this.abortAll({ kind: "shutdown", message: `worker shut down; job stopped after ${timeoutMs}ms and put back` });
+    const timedOut = await within(timeoutMs, Promise.all([...this.running.values()].map((r) => r.done)));
+    if (timedOut) this.abortAll({ kind: "shutdown", message: `worker shut down; job stopped after ${formatDuration(timeoutMs)} and put back` });
     await Promise.all([...this.running.values()].map((r) => r.done));
     // Outcomes that cannot be written (the database gone) are given up after
     // a while: the jobs stay running under our lock, which ends with this
     // process, and the rescuer puts them back.
-    await Promise.race([this.completer.drain(), Bun.sleep(COMPLETER_DRAIN_MS)]);
+    await within(COMPLETER_DRAIN_MS, this.completer.drain());
     await this.notifier.stop();
-    await this.probing; // a re-registration in flight must finish before the lock is released
-    await this.lock.release(true);
-    this.state = "stopped";
+    await this.probing;
+    await this.reconnecting;
+    await this.rescuing;
+    await this.lock.release();
+    this._state = "stopped";
     this.emit("worker:stop", { id: this.id });
   }
 
@@ -169,6 +237,16 @@ export class Worker extends EventEmitter {
     // Jitter keeps many workers from polling in lockstep.
     const t = setInterval(() => void fn(), ms * (0.9 + Math.random() * 0.2));
     this.timers.add(t);
+  }
+
+  /** Sleeps, or returns early when stop() is called. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.stopRequested.signal;
+      const done = () => { clearTimeout(t); signal.removeEventListener("abort", done); resolve(); };
+      const t = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
   /** Asks the producer loop to claim; calls while a claim is in flight coalesce into one more. */
@@ -187,21 +265,21 @@ export class Worker extends EventEmitter {
   private async fetchLoop(): Promise<void> {
     this.fetching = true;
     try {
-      while (this.fetchWanted && this.state === "running" && !this.relocking) {
+      while (this.fetchWanted && this._state === "running") {
         this.fetchWanted = false;
         const free = this.concurrency - this.running.size;
         if (free <= 0) break; // a finishing job asks again
         let jobs: JobRecord[];
         try {
-          jobs = await jobClaim(this.sql, { workerId: this.lock.id, queues: this.queues, kinds: this.kinds, limit: free });
+          jobs = await this.lock.claim({ queues: this.queues, kinds: this.kinds, limit: free });
         } catch (e: unknown) {
           if ((e as { code?: string }).code === "23505") { this.fetchWanted = true; continue; } // lost a key race
-          this.emit("error", e);
+          this.report(e);
           break; // the next poll tries again
         }
-        // Claimed while stopping, or under a lock lost meanwhile: not to be
-        // run here. Hand them back at once, the attempt not counted.
-        if (this.state !== "running" || this.relocking || jobs.some((job) => job.workerId !== this.lock.id)) {
+        // Claimed while stopping or reconnecting: not to be run here now.
+        // Hand them back at once, the attempt not counted.
+        if (this._state !== "running") {
           for (const job of jobs) this.handBack(job);
           break;
         }
@@ -222,9 +300,9 @@ export class Worker extends EventEmitter {
   private startJob(job: JobRecord): void {
     const workerId = this.lock.id;
     const progress = (patch: Record<string, unknown>) => {
-      jobProgress(this.sql, { id: job.id, workerId, attempt: job.attempts, patch }).catch((e: unknown) => this.emit("error", e));
+      jobProgress(this.sql, { id: job.id, workerId, attempt: job.attempts, patch }).catch((e: unknown) => this.report(e));
     };
-    const run = { ...execute(job, this.registry.get(job.kind), { timeoutMs: this.options.jobTimeoutMs, progress }), workerId };
+    const run = execute(job, this.registry.get(job.kind), { timeoutMs: this.options.jobTimeoutMs, progress });
     this.running.set(job.id, run);
     this.emit("job:start", job);
     void run.done.then((done: Completion) => {
@@ -259,9 +337,15 @@ export class Worker extends EventEmitter {
     for (const run of this.running.values()) abort(run, reason);
   }
 
+  /** Errors worth a word. While the database is away, the state change says it once instead. */
+  private report(e: unknown): void {
+    if (isDatabaseUnavailable(e)) return;
+    this.emit("error", e);
+  }
+
   /** Polling fallback for cancels, and a check that no job was rescued away from us. */
   private async checkOwnership(): Promise<void> {
-    const mine = [...this.running.values()].filter((r) => r.workerId === this.lock.id);
+    const mine = [...this.running.values()];
     if (mine.length === 0) return;
     try {
       const stale = await jobOwnershipCheck(this.sql, this.lock.id, mine.map((r) => ({ id: r.job.id, attempt: r.job.attempts })));
@@ -271,54 +355,144 @@ export class Worker extends EventEmitter {
           : { kind: "lost_ownership", message: "the job was taken from this worker (rescued or deleted)" });
       }
     } catch (e: unknown) {
-      this.emit("error", e);
+      this.report(e);
     }
   }
 
-  private async rescue(): Promise<void> {
+  // --- Rescue: jobs of workers that are gone ------------------------------
+
+  private rescue(): Promise<void> {
+    if (this._state !== "running") return Promise.resolve();
+    this.rescuing ??= this.rescuePass().finally(() => (this.rescuing = null));
+    return this.rescuing;
+  }
+
+  private async rescuePass(): Promise<void> {
     try {
-      const rescued = await jobRescue(this.sql);
-      if (rescued.length > 0) {
-        this.emit("job:rescued", rescued);
+      let outcome = await jobRescue(this.sql);
+      // Suspects on this host whose process is gone, with nothing it started
+      // left alive, are dead for certain: no grace to wait out.
+      const dead = outcome.suspects.filter((s) => certainlyDeadHere(s)).map((s) => s.workerId);
+      if (dead.length > 0) {
+        const second = await jobRescue(this.sql, dead);
+        outcome = { rescued: [...outcome.rescued, ...second.rescued], suspects: second.suspects };
+      }
+      if (outcome.rescued.length > 0) {
+        this.emit("job:rescued", outcome.rescued);
         this.requestFetch();
       }
+      this.scheduleRescue(outcome.suspects);
     } catch (e: unknown) {
-      this.emit("error", e);
+      this.report(e);
     }
   }
+
+  /** Comes back when the first suspect's grace ends (or sooner, to see a local one die), if before the next tick. */
+  private scheduleRescue(suspects: RescueSuspect[]): void {
+    if (suspects.length === 0 || this._state !== "running") return;
+    const local = suspects.some((s) => s.pidSpace === pidNamespaceId());
+    const dueIn = Math.min(...suspects.map((s) => s.dueInMs + 50), local ? 1000 : Infinity);
+    if (dueIn >= this.options.rescueIntervalMs) return;
+    if (this.nextRescue) clearTimeout(this.nextRescue);
+    this.nextRescue = setTimeout(() => { this.nextRescue = null; void this.rescue(); }, dueIn);
+  }
+
+  // --- The lock: proving we are alive, and what we do when we cannot -------
 
   private async probeLock(): Promise<void> {
-    if (this.state !== "running") return;
-    const state = await this.lock.probe(5000);
-    this.unansweredProbes = state === "unknown" ? this.unansweredProbes + 1 : 0;
-    // A lost lock stops our jobs at once. Unanswered probes do not, until so
-    // many in a row that we can no longer claim to be alive (a starved event
-    // loop, a pool stuck behind long queries): a slow answer is not a death.
-    if (state === "lost" || this.unansweredProbes >= MAX_UNANSWERED_PROBES) {
-      this.unansweredProbes = 0;
-      await this.recoverLock();
+    this.checkFence();
+    if (this._state !== "running") return;
+    const state = await this.lock.probe(this.timings.probeTimeoutMs);
+    // No answer in time: the session may be cut without either side knowing
+    // (a partition). Replace it; our jobs go on meanwhile.
+    if (state !== "held") this.toReconnecting(state === "lost" ? "the lock session is gone" : "the lock session did not answer");
+  }
+
+  /** running -> reconnecting. Jobs keep running; claims stop; the lock is taken again as soon as it can be. */
+  private toReconnecting(why: string): void {
+    if (this._state !== "running") return;
+    this._state = "reconnecting";
+    this.lock.abandon();
+    this.emit("worker:disconnected", { id: this.id, reason: why, running: this.running.size });
+    this.reconnecting = this.reconnect().finally(() => (this.reconnecting = null));
+  }
+
+  private async reconnect(): Promise<void> {
+    for (let delay = RETRY_FIRST_MS; this._state === "reconnecting"; delay = Math.min(delay * 2, RETRY_CAP_MS)) {
+      this.checkFence();
+      try {
+        await this.lock.acquire();
+      } catch (e: unknown) {
+        // Unreachable, or our old session not yet ended: try again. Anything
+        // else is reported, and tried again too: a live worker does not give up.
+        if (!isDatabaseUnavailable(e) && !(e instanceof LockNotFreeError)) this.emit("error", e);
+        await this.pause(e instanceof LockNotFreeError ? RETRY_FIRST_MS : delay);
+        continue;
+      }
+      if (this._state !== "reconnecting") return; // stopping: shutdown releases the new session
+      this._state = "running";
+      const fenced = this.fenced;
+      this.fenced = false;
+      this.emit("worker:reconnected", { id: this.id, generation: this.lock.generation, running: this.running.size, fenced });
+      void this.notifier.start(); // channels that could not be listened to
+      void this.checkOwnership();
+      this.requestFetch();
+      return;
     }
   }
 
-  private async recoverLock(): Promise<void> {
-    // We cannot prove we are alive to others, so our jobs may be rescued and
-    // run elsewhere: stop them now, then come back under a new identity.
-    this.emit("worker:lock-lost", { id: this.id });
-    this.relocking = true;
-    this.abortAll({ kind: "lost_ownership", message: "the worker lost its database lock; job stopped so it cannot run twice" });
-    // Our old session may still live and hold the lock; re-registering ends
-    // it, which lets the rescuer hand our jobs to others. Their processes
-    // must be gone first (the Claude handler kills its tree within the grace).
-    await Promise.all([...this.running.values()].map((r) => r.done));
-    try {
-      await this.lock.acquire();
-      this.relocking = false;
-      this.emit("worker:relock", { id: this.id });
-      this.requestFetch();
-    } catch (e: unknown) {
-      this.emit("error", e); // the next probe tries again
-    }
+  /**
+   * The fence: no proof of our lock for fenceAfterMs means rescuers may soon
+   * take our jobs, so they are stopped now (processes and all), before the
+   * grace that rescuers give us runs out. Their attempts are not counted.
+   */
+  private checkFence(): void {
+    if (this.fenced || this.running.size === 0) return;
+    if (this._state !== "running" && this._state !== "reconnecting") return;
+    const unproven = performance.now() - this.lock.provenAt;
+    if (unproven < this.timings.fenceAfterMs) return;
+    this.fenced = true;
+    const jobs = [...this.running.keys()];
+    this.abortAll({
+      kind: "lost_ownership",
+      message: `the worker could not prove its database lock for ${formatDuration(unproven)}; job stopped so that it cannot run twice`,
+    });
+    this.emit("worker:fenced", { id: this.id, jobs });
+    const stopped = Promise.all([...this.running.values()].map((r) => r.done));
+    void within(this.timings.stopWithinMs, stopped).then((late) => {
+      if (late) this.emit("error", new Error(`jobs of worker ${this.id} did not stop within ${formatDuration(this.timings.stopWithinMs)} of the fence; they may now run twice`));
+    });
   }
+}
+
+/** Whether a suspect runs on this host (same pid namespace) and is gone, with every process it started. */
+function certainlyDeadHere(s: RescueSuspect): boolean {
+  if (s.pidSpace !== pidNamespaceId() || s.pid === null || s.pidStart === null) return false;
+  if (isProcessAlive(s.pid, s.pidStart)) return false;
+  return s.ownerToken === null || processesWithEnv(OWNER_ENV, s.ownerToken).length === 0;
+}
+
+/** Waits for `p` at most `ms`; true when the time ran out first. Leaves no timer behind. */
+async function within(ms: number, p: Promise<unknown>): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.min(ms, MAX_TIMER_MS), true)));
+  try {
+    return await Promise.race([p.then(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function interval(name: string, ms: number): number {
+  // The jitter adds up to 10%; setInterval fires at once past 2^31-1 ms.
+  const max = Math.floor(MAX_TIMER_MS / 1.1);
+  if (!Number.isFinite(ms) || ms <= 0 || ms > max) throw new RangeError(`${name}: must be more than 0 and at most ${max} ms; got ${ms}`);
+  return ms;
+}
+
+function describe(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  return [err.code, err.message].filter(Boolean).join(": ") || String(e);
 }
 
 function registryOf(handlers: Record<string, Handler>): HandlerRegistry {

@@ -6,7 +6,7 @@
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Queue, type Stats } from "../../src/queue/client.ts";
-import { jobClaim, jobCompleteMany, jobRescue, type Completion } from "../../src/db/jobs.ts";
+import { jobClaim, jobCompleteMany, jobRescue, type ClaimParams, type Completion } from "../../src/db/jobs.ts";
 import { dashCancelMany, dashRetryMany } from "../../src/db/dashboard.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { WorkerPool } from "../helpers/engine.ts";
@@ -14,6 +14,17 @@ import type { Queryable, Sql } from "../../src/db/connect.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 setDefaultTimeout(30_000);
+
+/** A claim as a worker's lock session makes it: on one session, naming its backend pid. */
+async function claim(sql: Sql, p: Omit<ClaimParams, "lockBackendPid">) {
+  const session = await sql.reserve();
+  try {
+    const [row] = await session`SELECT pg_backend_pid() AS pid`;
+    return await jobClaim(session as unknown as Sql, { ...p, lockBackendPid: row!.pid as number });
+  } finally {
+    session.release();
+  }
+}
 
 let db: TestDatabase;
 let queue: Queue;
@@ -62,7 +73,7 @@ describe("stats stay exact", () => {
     let s = await expectExact();
     expect([s.queued, s.scheduled, s.total]).toEqual([6, 2, 8]);
 
-    const claimed = await jobClaim(db.sql, { workerId: 1, queues: ["a"], kinds: ["noop"], limit: 5 });
+    const claimed = await claim(db.sql, { workerId: 1, queues: ["a"], kinds: ["noop"], limit: 5 });
     expect(claimed).toHaveLength(5);
     s = await expectExact();
     expect([s.queued, s.running]).toEqual([1, 5]);
@@ -88,7 +99,7 @@ describe("stats stay exact", () => {
 
   test("a completion fenced away (another worker's attempt) changes no count", async () => {
     const [id] = await enqueue(1);
-    await jobClaim(db.sql, { workerId: 1, queues: null, kinds: ["noop"], limit: 1 });
+    await claim(db.sql, { workerId: 1, queues: null, kinds: ["noop"], limit: 1 });
     expect(await jobCompleteMany(db.sql, 2, [outcome(id!, "finished")])).toEqual(new Set());
     const s = await expectExact();
     expect([s.running, s.finished]).toEqual([1, 0]);
@@ -101,10 +112,10 @@ describe("stats stay exact", () => {
       { kind: "noop", queue: "r", payload: {}, maxAttempts: 3 },
     ]);
     // Worker 424242 holds no advisory lock: to the rescuer it is dead.
-    await jobClaim(db.sql, { workerId: 424242, queues: null, kinds: ["noop"], limit: 3 });
+    await claim(db.sql, { workerId: 424242, queues: null, kinds: ["noop"], limit: 3 });
     await db.sql`UPDATE claude_jobs SET cancel_requested_at = now() WHERE id = ${ids[2]!}`;
     await expectExact();
-    expect(await jobRescue(db.sql)).toHaveLength(3);
+    expect((await jobRescue(db.sql)).rescued).toHaveLength(3);
     const s = await expectExact();
     expect([s.queued, s.failed, s.cancelled, s.running]).toEqual([1, 1, 1, 0]);
   });
@@ -176,7 +187,7 @@ describe("stats under concurrent workers", () => {
 
   test("concurrent completions from many connections never deadlock and sum exactly", async () => {
     const ids = await enqueue(400, "c");
-    await jobClaim(db.sql, { workerId: 7, queues: null, kinds: ["noop"], limit: 400 });
+    await claim(db.sql, { workerId: 7, queues: null, kinds: ["noop"], limit: 400 });
     const statuses = ["finished", "failed", "cancelled"] as const;
     // 40 batches of 10 at once over the pool's 12 connections, each batch mixing outcomes and two queues' rows.
     await db.sql`UPDATE claude_jobs SET queue = 'd' WHERE id = ANY(${ids.filter((_, i) => i % 2 === 0)})`;

@@ -43,6 +43,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): Handler
     validate: (payload) => ({ ...validateClaudePayload(payload) }),
     concurrencyKey: claudeConcurrencyKey,
     preflight: () => preflightLogDir(logDir),
+    // SIGTERM to the process group, SIGKILL after the grace, then the exit is reaped.
+    stopWithinMs: killGraceMs + 2000,
     run: (ctx) => runClaude(ctx, { env, logDir, claudePath, killGraceMs, defaultTimeoutMs: options.defaultTimeoutMs }),
   };
 }
