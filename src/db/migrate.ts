@@ -37,8 +37,14 @@ export async function migrate(sql: Sql): Promise<MigrateResult> {
     // time so a concurrent migrator's work is seen, never repeated.
     const next = await sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${MIGRATOR_LOCK}, 0)`;
-      await tx`CREATE TABLE IF NOT EXISTS claude_jobs_migrations (
-        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
+      // Created only when missing: IF NOT EXISTS on an existing table raises
+      // a NOTICE, which a pool with postgres.js's default onnotice prints on
+      // every start of the user's program.
+      const [table] = await tx`SELECT to_regclass('claude_jobs_migrations') IS NOT NULL AS present`;
+      if (!table!.present) {
+        await tx`CREATE TABLE claude_jobs_migrations (
+          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
+      }
       const current = await currentVersion(tx);
       const latest = MIGRATIONS.at(-1)?.version ?? 0;
       if (current > latest) throw new SchemaTooNewError(current, latest);
