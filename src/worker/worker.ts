@@ -421,7 +421,7 @@ export class Worker extends EventEmitter {
     for (let delay = RETRY_FIRST_MS; this._state === "reconnecting"; delay = Math.min(delay * 2, RETRY_CAP_MS)) {
       this.checkFence();
       try {
-        await this.lock.acquire();
+        if (!(await Promise.race([this.lock.acquire().then(() => true), this.stopSignaled]))) { this.lock.abandon(); return; }
       } catch (e: unknown) {
         // Unreachable, or our old session not yet ended: try again. Anything
         // else is reported, and tried again too: a live worker does not give up.
