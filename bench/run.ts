@@ -10,6 +10,8 @@
 //   W5 the dashboard with 1,000,000 jobs: p50/p99 of four pages (bench/w5-dashboard.ts)
 // BENCH_DATABASE_URL (else TEST_DATABASE_URL, else local) names the server; a
 // database is created for the run and dropped after.
+// `bun run bench --core` runs only W1, W2, W3 and RSS: the figures a change to
+// the worker, the claim or the schema must keep (measure before and after).
 
 import postgres from "postgres";
 import { existsSync } from "node:fs";
@@ -25,6 +27,7 @@ import { w6 } from "./w6-executable.ts";
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const DB_NAME = `claude_jobs_bench_${process.pid}`;
 const results: Record<string, unknown>[] = [];
+const CORE_ONLY = process.argv.includes("--core");
 
 function report(line: Record<string, unknown>): void {
   results.push(line);
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
       pg_ceiling_jobs_per_s: ceiling, share_of_ceiling: ceiling ? round(drain / ceiling, 2) : null });
     report({ workload: "W3", name: "idle latency", ...latency });
     report({ workload: "RSS", name: "worker peak RSS", peak_rss_mb: round(peakRssMb, 1) });
+    if (CORE_ONLY) return printTable();
     await w5(report, sql);
     await w4(urlFor(DB_NAME), queue, report);
     await w6(report, urlFor(DB_NAME));
