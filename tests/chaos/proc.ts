@@ -1,0 +1,100 @@
+// Reading the process table from /proc: who is alive (a zombie is not: this
+// machine's PID 1 never reaps orphans, so a killed grandchild stays a zombie
+// and kill(pid, 0) keeps succeeding), a process's descendants and group, and
+// every process of this run (they carry CHAOS_RUN=<run folder> in their
+// environment, which children inherit), so cleanup can end exactly the
+// processes we started, by pid.
+
+import { readdirSync, readFileSync } from "node:fs";
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  state: string;
+  /** Clock ticks after boot: with the pid, names one process even if the pid is reused. */
+  startTime: number;
+  cmdline: string;
+}
+
+export function procInfo(pid: number): ProcInfo | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // "pid (comm) state ppid pgrp session tty tpgid flags minflt ... starttime(22)"; comm may hold spaces and parens.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  let cmdline = "";
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+  } catch {
+    /* exited meanwhile */
+  }
+  return { pid, ppid: Number(f[1]), pgid: Number(f[2]), state: f[0]!, startTime: Number(f[19]), cmdline };
+}
+
+export function allProcs(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const info = procInfo(Number(entry));
+    if (info) out.push(info);
+  }
+  return out;
+}
+
+const dead = (state: string) => state === "Z" || state === "X";
+
+/** Alive and not a zombie; with `startTime`, only if it is still that same process. */
+export function isAlive(pid: number, startTime?: number): boolean {
+  const info = procInfo(pid);
+  if (!info || dead(info.state)) return false;
+  return startTime === undefined || info.startTime === startTime;
+}
+
+/** Every live descendant of `pid` (children, their children, ...). */
+export function descendants(pid: number, procs = allProcs()): ProcInfo[] {
+  const byParent = new Map<number, ProcInfo[]>();
+  for (const p of procs) byParent.set(p.ppid, [...(byParent.get(p.ppid) ?? []), p]);
+  const out: ProcInfo[] = [];
+  const walk = (parent: number) => {
+    for (const child of byParent.get(parent) ?? []) {
+      if (!dead(child.state)) out.push(child);
+      walk(child.pid);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** Live members of a process group. */
+export function groupMembers(pgid: number, procs = allProcs()): ProcInfo[] {
+  return procs.filter((p) => p.pgid === pgid && !dead(p.state));
+}
+
+/** Live processes whose environment holds CHAOS_RUN=<marker>. */
+export function runProcesses(marker: string): ProcInfo[] {
+  const needle = `\0CHAOS_RUN=${marker}\0`;
+  const out: ProcInfo[] = [];
+  for (const p of allProcs()) {
+    if (p.pid === process.pid || dead(p.state)) continue;
+    try {
+      if (`\0${readFileSync(`/proc/${p.pid}/environ`, "utf8")}`.includes(needle)) out.push(p);
+    } catch {
+      /* exited, or not ours to read */
+    }
+  }
+  return out;
+}
+
+/** VmRSS of a process in KiB (null once it is gone). */
+export function rssKb(pid: number): number | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+    return line ? Number(line.split(/\s+/)[1]) : null;
+  } catch {
+    return null;
+  }
+}
