@@ -7,11 +7,13 @@
 //   - else the time the process exited by itself (a crash);
 //   - else it is open: the process lives and the execution may still run.
 // Two executions of one job overlap when their [start, end] intersect.
-// A re-run of a job whose worker lived: an execution that started while the
-// process of the job's previous execution was still alive and never killed
-// by us, and that previous execution had not been handed back by a
-// graceful shutdown. Invariant 2 forbids it: a worker that lived keeps its
-// jobs and writes their outcomes, exactly once.
+// A re-run of a job whose worker lived: an execution that started although
+// the process of the job's previous execution had not died before it (we
+// had not SIGKILLed it, it had not crashed), and that previous execution had
+// not been handed back by a graceful shutdown. A process that left cleanly
+// after our SIGTERM counts as having lived: it had every chance to write the
+// outcome or hand the job back. Invariant 2 forbids such re-runs: a worker
+// that lived keeps its jobs and writes their outcomes, exactly once.
 
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -38,6 +40,8 @@ export interface ProcFacts {
   sigkillAt?: number;
   /** When it exited (any cause). */
   exitedAt?: number;
+  /** When it exited, if that exit was a crash (not our SIGKILL, not a clean exit after our SIGTERM). */
+  crashedAt?: number;
 }
 
 export interface Execution {
@@ -155,7 +159,7 @@ export function analyze(input: {
       const rerun = list[i]!;
       if (previous.reason === "shutdown") continue; // handed back by a graceful stop: a legitimate re-run
       const p = procs.get(previous.pid);
-      const diedBefore = (p?.exitedAt !== undefined && p.exitedAt <= rerun.start)
+      const diedBefore = (p?.crashedAt !== undefined && p.crashedAt <= rerun.start)
         || (p?.sigkillAt !== undefined && p.sigkillAt <= rerun.start);
       if (!diedBefore) liveReruns.push({ job, previous, rerun });
     }
@@ -186,10 +190,15 @@ export function analyze(input: {
 }
 
 /** ProcFacts from the harness's records of the processes it started. */
-export function procFacts(procs: { pid: number; exitedAt?: number; ourSignals: { sig: string; t: number }[] }[]): Map<number, ProcFacts> {
-  return new Map(procs.map((p) => [p.pid, {
-    pid: p.pid, exitedAt: p.exitedAt, sigkillAt: p.ourSignals.find((s) => s.sig === "SIGKILL")?.t,
-  }]));
+export function procFacts(
+  procs: { pid: number; exitedAt?: number; exitCode?: number | null; ourSignals: { sig: string; t: number }[] }[],
+): Map<number, ProcFacts> {
+  return new Map(procs.map((p) => {
+    const sigkillAt = p.ourSignals.find((s) => s.sig === "SIGKILL")?.t;
+    const termed = p.ourSignals.some((s) => s.sig === "SIGTERM");
+    const crashed = p.exitedAt !== undefined && sigkillAt === undefined && !(termed && p.exitCode === 0);
+    return [p.pid, { pid: p.pid, exitedAt: p.exitedAt, sigkillAt, crashedAt: crashed ? p.exitedAt : undefined }];
+  }));
 }
 
 /** One line per finding, for the report: which job, which processes, when. */

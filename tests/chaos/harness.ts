@@ -21,7 +21,7 @@ import { join, resolve } from "node:path";
 import { createSql, type Sql } from "../../src/db/connect.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { now, PrivatePg } from "./pg.ts";
-import { type ProcInfo, runProcesses } from "./proc.ts";
+import { type ProcInfo, runProcesses, tcpPorts } from "./proc.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 const WORKER_SCRIPT = join(import.meta.dir, "worker.ts");
@@ -286,11 +286,25 @@ export class Scenario {
       !workers.has(p.pid) && !p.cmdline.startsWith("postgres") && !p.cmdline.includes(`${this.run.dir}/runtime/`));
   }
 
-  /** Terminates every backend of one worker process (its pool, lock session and LISTEN). */
-  async terminateBackends(p: WorkerProc): Promise<number> {
-    const rows = await this.sql`SELECT pid, pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-      WHERE application_name = ${p.app} AND pid <> pg_backend_pid()`;
-    return rows.filter((r) => r.ok).length;
+  /** strays(), given up to `settleMs` to exit (a helper of a worker that just exited may still be on its way out). */
+  async settledStrays(settleMs = 5000): Promise<ProcInfo[]> {
+    let left = this.strays();
+    for (const deadline = Date.now() + settleMs; left.length > 0 && Date.now() < deadline; left = this.strays()) await Bun.sleep(100);
+    return left;
+  }
+
+  /**
+   * Terminates every backend of one worker process (its pool, lock session
+   * and LISTEN): those whose client port is one of its sockets, and those
+   * named after it (application_name, or that name and a suffix: a library
+   * may name its lock session "<name> lock"). Returns the names it cut.
+   */
+  async terminateBackends(p: WorkerProc): Promise<string[]> {
+    const ports = [...tcpPorts(p.pid)];
+    const rows = await this.sql`SELECT pid, application_name AS app, pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+      WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'
+        AND (client_port = ANY(${ports}::int[]) OR application_name = ${p.app} OR starts_with(application_name, ${`${p.app} `}))`;
+    return rows.filter((r) => r.ok).map((r) => r.app as string);
   }
 
   /** Stops supervised workers: SIGTERM, then SIGKILL for any still there after `graceMs`. */

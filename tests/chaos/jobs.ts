@@ -91,7 +91,7 @@ export function openNow(s: Scenario) {
  * The checks every scenario shares: nothing lost, all final, no overlap, no
  * re-run of a job whose worker lived, no crash; and notes naming examples.
  */
-export function commonChecks(v: Verdict, f: Findings, s: Scenario, t0: number, leftRunning: number): void {
+export async function commonChecks(v: Verdict, f: Findings, s: Scenario, t0: number, leftRunning: number): Promise<void> {
   v.figure("jobs", f.histogram ? Object.values(f.histogram).reduce((a, b) => a + b, 0) : 0);
   v.figure("executions", f.executions);
   v.figure("executions per job", f.histogram);
@@ -103,7 +103,7 @@ export function commonChecks(v: Verdict, f: Findings, s: Scenario, t0: number, l
   v.zero("re-runs, worker alive", f.liveReruns.length);
   v.zero("worker crashes", s.crashes.length);
   v.zero("left running", leftRunning);
-  const strays = s.strays();
+  const strays = await s.settledStrays();
   v.zero("stray processes at the end", strays.length);
   for (const p of strays.slice(0, 3)) v.note(`stray process: pid ${p.pid} ${p.cmdline.slice(0, 100)}`);
   for (const id of f.missing.slice(0, 5)) v.note(`lost: ${id} was enqueued (the insert returned) but is not in the table`);

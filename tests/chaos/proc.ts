@@ -5,7 +5,7 @@
 // environment, which children inherit), so cleanup can end exactly the
 // processes we started, by pid.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 export interface ProcInfo {
   pid: number;
@@ -97,4 +97,40 @@ export function rssKb(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The local TCP ports of a process's sockets: with pg_stat_activity's
+ * client_port they name its backends whatever application_name each
+ * connection set (a library may name its lock session differently).
+ */
+export function tcpPorts(pid: number): Set<number> {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  } catch {
+    return new Set();
+  }
+  const ports = new Set<number>();
+  for (const table of ["tcp", "tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, "utf8");
+    } catch {
+      continue;
+    }
+    // "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ..."
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && inodes.has(f[9]!)) ports.add(parseInt(f[1]!.split(":")[1]!, 16));
+    }
+  }
+  return ports;
 }

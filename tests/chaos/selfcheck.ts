@@ -31,6 +31,8 @@ export function selfcheck(): Verdict {
     start("J", 13, 100), end("J", 13, 120, 1, "aborted", "lost_ownership"), start("J", 13, 300, 2), end("J", 13, 350, 2),
     // K: pid 14 crashed (exited by itself) at 130 mid-run; re-run in pid 15: no overlap, not a live re-run.
     start("K", 14, 100), start("K", 15, 200, 2), end("K", 15, 260, 2),
+    // M: done at 150 in pid 17, which then left cleanly after our SIGTERM (at 200) without writing it; re-run in pid 18 at 300: a live re-run.
+    start("M", 17, 100), end("M", 17, 150), start("M", 18, 300, 2), end("M", 18, 350, 2),
     // L: its only execution was stopped, yet the table says finished: lost work.
     start("L", 16, 100), end("L", 16, 120, 1, "aborted", "lost_ownership"),
     // H: one clean run, but still queued in the table.
@@ -39,11 +41,12 @@ export function selfcheck(): Verdict {
   const procs = new Map<number, ProcFacts>([
     [3, { pid: 3, sigkillAt: 150, exitedAt: 151 }],
     [5, { pid: 5, sigkillAt: 300, exitedAt: 301 }],
-    [14, { pid: 14, exitedAt: 130 }],
+    [14, { pid: 14, exitedAt: 130, crashedAt: 130 }],
+    [17, { pid: 17, exitedAt: 200 }],
   ]);
-  const rows: JobRow[] = ["A", "B", "C", "D", "E", "G", "I", "J", "K", "L"].map((id) => ({ id, status: "finished", attempts: 1 }));
+  const rows: JobRow[] = ["A", "B", "C", "D", "E", "G", "I", "J", "K", "L", "M"].map((id) => ({ id, status: "finished", attempts: 1 }));
   rows.push({ id: "H", status: "queued", attempts: 1 });
-  const enqueued = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"];
+  const enqueued = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M"];
   const executions = buildExecutions(lines, procs);
   const f = analyze({ executions, procs, rows, enqueued });
 
@@ -51,7 +54,7 @@ export function selfcheck(): Verdict {
   const reran = f.liveReruns.map((r) => r.job).sort().join(",");
   v.check("overlapping jobs found", overlapped, "A,C,G", overlapped === "A,C,G");
   // C too: its worker was still alive (SIGKILLed only later) when the job started again.
-  v.check("live re-runs found", reran, "A,C,D,G,J", reran === "A,C,D,G,J");
+  v.check("live re-runs found", reran, "A,C,D,G,J,M", reran === "A,C,D,G,J,M");
   v.check("missing from the table", f.missing.join(","), "F", f.missing.join(",") === "F");
   v.check("finished without a completed execution", f.finishedUnworked.sort().join(","), "E,L",
     f.finishedUnworked.sort().join(",") === "E,L");
@@ -61,7 +64,7 @@ export function selfcheck(): Verdict {
   v.check("SIGKILL ends an execution at the kill", b ? `${b.endBy}@${b.end}` : "none", "sigkill@150", b?.endBy === "sigkill" && b.end === 150);
   const k = executions.find((e) => e.job === "K" && e.pid === 14);
   v.check("a crash ends it at the exit", k ? `${k.endBy}@${k.end}` : "none", "exit@130", k?.endBy === "exit" && k.end === 130);
-  v.check("executions per job", JSON.stringify(f.histogram), `{"0":2,"1":2,"2":8}`, JSON.stringify(f.histogram) === `{"0":2,"1":2,"2":8}`);
+  v.check("executions per job", JSON.stringify(f.histogram), `{"0":2,"1":2,"2":9}`, JSON.stringify(f.histogram) === `{"0":2,"1":2,"2":9}`);
 
   // A clean history: one run per job, a kill followed by a rescue after it: no findings at all.
   const clean = analyze({

@@ -27,7 +27,7 @@ export async function backendCut(run: Run, o: { jobs: number; jobMs: number }): 
   await Bun.sleep(1000);
   const cutAt = now();
   const terminated = await s.terminateBackends(victim);
-  log(`backend-cut: terminated ${terminated} backends of ${victim.app} (pid ${victim.pid}) with ${openNow(s).length} jobs running`);
+  log(`backend-cut: terminated ${terminated.length} backends of ${victim.app} (pid ${victim.pid}: ${[...new Set(terminated)].join(", ")}) with ${openNow(s).length} jobs running`);
   const drainedAt = await waitDrained(s.sql, Math.max(60_000, o.jobMs * 4));
   await Bun.sleep(1000);
   const leftRunning = openNow(s);
@@ -35,11 +35,12 @@ export async function backendCut(run: Run, o: { jobs: number; jobMs: number }): 
   await s.stopWorkers();
   const f = await findings(s, enqueued);
 
-  commonChecks(v, f, s, t0, leftRunning.length);
+  await commonChecks(v, f, s, t0, leftRunning.length);
   const once = f.histogram["1"] ?? 0;
   v.check("jobs run exactly once", once, `= ${o.jobs}`, once === o.jobs);
   v.require("drained", drainedAt !== null);
-  v.figure("backends terminated", terminated);
+  v.figure("backends terminated", terminated.length);
+  v.figure("their application names", [...new Set(terminated)].join(", "));
   v.figure("first worker alive throughout", victimLived ? "yes" : "no");
   v.figure("drained after the cut (s)", drainedAt === null ? "never" : round((drainedAt - cutAt) / 1000, 2));
   v.figure("job length (s)", o.jobMs / 1000);

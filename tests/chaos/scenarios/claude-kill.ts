@@ -20,6 +20,7 @@ import { Verdict } from "../verdict.ts";
 import { round, WORKER_SETTINGS } from "./main.ts";
 
 const tag = (i: number) => `chaos#${i}#`;
+const unique = (list: ProcInfo[]) => [...new Map(list.map((p) => [p.pid, p])).values()];
 
 export async function claudeKill(run: Run, o: { jobs: number; short: boolean }): Promise<Verdict> {
   const v = new Verdict("claude-kill");
@@ -42,7 +43,8 @@ export async function claudeKill(run: Run, o: { jobs: number; short: boolean }):
     const mine = descendants(a.pid, procs);
     for (let i = 0; i < o.jobs; i++) {
       const fake = mine.find((p) => p.cmdline.includes("fake-claude") && p.cmdline.includes(tag(i)));
-      const members = fake ? procs.filter((p) => p.pgid === fake.pgid && p.state !== "Z") : [];
+      // Its group, and its descendants that left the group (setsid) but are still its own.
+      const members = fake ? unique([...procs.filter((p) => p.pgid === fake.pgid && p.state !== "Z"), ...descendants(fake.pid, procs)]) : [];
       if (fake && members.some((p) => p.cmdline.startsWith("sleep 1000"))) trees.set(i, members);
     }
     return trees.size === o.jobs;
@@ -106,7 +108,7 @@ export async function claudeKill(run: Run, o: { jobs: number; short: boolean }):
   const bLeft = descendants(b.pid).filter((p) => p.cmdline.includes("fake-claude") || p.cmdline.startsWith("sleep 1000"));
   const rows = await s.sql`SELECT status::text, count(*)::int AS n FROM claude_jobs GROUP BY 1`;
   await stop(s, b);
-  const strays = s.strays();
+  const strays = await s.settledStrays();
 
   v.figure("jobs", o.jobs);
   v.figure("tree processes before the kill", [...trees.values()].flat().length);

@@ -39,15 +39,17 @@ export async function main(run: Run, o: MainOptions): Promise<Verdict> {
   await Promise.all(slots.map((slot) => waitReady(slot.current!, 30_000)));
   log(`main: ${WORKERS} workers ready, ${enqueued.length} jobs queued, trickling ${o.jobs - upfront} more`);
 
+  // Short: 100 jobs/s, so the few thousand jobs last long enough for every fault to meet live work.
+  const perTick = o.short ? 25 : 50;
   let enqueueFailures = 0;
   const trickle = (async () => {
     let planned = upfront;
     while (planned < o.jobs) {
-      const batch = newJobs(Math.min(50, o.jobs - planned));
+      const batch = newJobs(Math.min(perTick, o.jobs - planned));
       planned += batch.length;
       if (await enqueueDurably(s.sql, batch)) enqueued.push(...batch.map((j) => j.id));
       else enqueueFailures++;
-      await Bun.sleep(250); // 200 jobs/s: below the workers' pace, so the queue stays short and the faults meet live work
+      await Bun.sleep(250); // below the workers' pace, so the queue stays short and the faults meet live work
     }
   })();
 
@@ -57,6 +59,7 @@ export async function main(run: Run, o: MainOptions): Promise<Verdict> {
     faults.push({ what, t: now(), detail });
     log(`main: fault ${what}: ${detail}`);
   };
+  const runningIn = (p: WorkerProc) => openNow(s).filter((e) => e.pid === p.pid).length;
   const pick = (avoid: WorkerProc[] = []) => {
     const live = s.readyWorkers().filter((p) => !avoid.includes(p) && p.ourSignals.length === 0);
     const open = openNow(s);
@@ -65,41 +68,62 @@ export async function main(run: Run, o: MainOptions): Promise<Verdict> {
     return from[Math.floor(Math.random() * from.length)];
   };
 
-  const killGap = o.short ? [3000, 5000] : [2000, 4000];
-  let nextKill = Date.now() + killGap[0]!;
-  let crashed = false;
-  let cut = false;
+  // The three one-off faults fire in this order, each once its share of the
+  // jobs is done and at least 1.5 s after the one before (a burst of progress
+  // after the crash must not skip any); SIGKILLs come every few seconds
+  // throughout. The fault phase ends when all have fired and 85% is done.
   let termed: WorkerProc | undefined;
+  const plan: { at: number; run: () => Promise<boolean> }[] = [
+    { at: 0.3, run: async () => {
+      fault("postgres-crash", "pg_ctl stop -m immediate, restart after 2 s");
+      await s.pg.downFor(2000, "immediate");
+      fault("postgres-up", `back on port ${s.pg.port}`);
+      return true;
+    } },
+    { at: 0.5, run: async () => {
+      const p = pick();
+      if (!p) return false;
+      const running = runningIn(p);
+      const names = await s.terminateBackends(p).catch((e: unknown) => [`failed: ${(e as Error).message}`]);
+      fault("terminate-backends", `${names.length} backends of ${p.app} (pid ${p.pid}: ${[...new Set(names)].join(", ")}), ${running} jobs running`);
+      return true;
+    } },
+    { at: 0.65, run: async () => {
+      termed = pick();
+      if (!termed) return false;
+      const running = runningIn(termed);
+      if (s.signal(termed, "SIGTERM")) fault("sigterm", `${termed.app} (pid ${termed.pid}), ${running} jobs running`);
+      return true;
+    } },
+  ];
+  const killGap = o.short ? [3000, 5000] : [2000, 4000];
+  const minKills = o.short ? 2 : 8;
+  let kills = 0;
+  let nextKill = Date.now() + killGap[0]!;
+  let lastPlanned = 0;
   let done = 0;
   const faultDeadline = Date.now() + Math.max(120_000, o.jobs * 30);
   while (Date.now() < faultDeadline) {
     done = (await finalCount(s.sql)) ?? done;
     const share = done / o.jobs;
-    if (share >= 0.85) break;
-    if (!crashed && share >= 0.3) {
-      crashed = true;
-      fault("postgres-crash", "pg_ctl stop -m immediate, restart after 2 s");
-      await s.pg.downFor(2000, "immediate");
-      fault("postgres-up", `back on port ${s.pg.port}`);
-    } else if (!cut && share >= 0.5) {
-      const p = pick();
-      if (p) {
-        cut = true;
-        const n = await s.terminateBackends(p).catch(() => -1);
-        fault("terminate-backends", `${n} backends of ${p.app} (pid ${p.pid})`);
+    if (plan.length === 0 && kills >= minKills && share >= 0.85) break;
+    if (plan.length > 0 && share >= plan[0]!.at && Date.now() - lastPlanned >= 1500) {
+      if (await plan[0]!.run()) {
+        plan.shift();
+        lastPlanned = Date.now();
       }
-    } else if (!termed && share >= 0.65) {
-      termed = pick();
-      const running = termed ? openNow(s).filter((e) => e.pid === termed!.pid).length : 0;
-      if (termed && s.signal(termed, "SIGTERM")) fault("sigterm", `${termed.app} (pid ${termed.pid}), ${running} jobs running`);
     } else if (Date.now() >= nextKill) {
       const p = pick(termed ? [termed] : []);
-      const running = p ? openNow(s).filter((e) => e.pid === p.pid).length : 0; // before the kill, which closes them
-      if (p && s.signal(p, "SIGKILL")) fault("sigkill", `${p.app} (pid ${p.pid}), ${running} jobs running`);
+      const running = p ? runningIn(p) : 0; // before the kill, which closes them
+      if (p && s.signal(p, "SIGKILL")) {
+        kills++;
+        fault("sigkill", `${p.app} (pid ${p.pid}), ${running} jobs running`);
+      }
       nextKill = Date.now() + killGap[0]! + Math.random() * (killGap[1]! - killGap[0]!);
     }
     await Bun.sleep(250);
   }
+  if (plan.length > 0) v.note(`${plan.length} planned faults did not fire before the deadline`);
   await trickle;
   const lastFault = faults.at(-1)?.t ?? t0;
   log(`main: faults done (${faults.length}); draining`);
@@ -110,7 +134,7 @@ export async function main(run: Run, o: MainOptions): Promise<Verdict> {
   const stop = await s.stopWorkers();
   const f = await findings(s, enqueued);
 
-  commonChecks(v, f, s, t0, leftRunning.length);
+  await commonChecks(v, f, s, t0, leftRunning.length);
   v.require("drained", drainedAt !== null);
   v.figure("faults", countBy(faults.map((x) => x.what).filter((w) => w !== "postgres-up")));
   v.figure("drain after last fault (s)", drainedAt === null ? "never (180 s)" : round((drainedAt - lastFault) / 1000, 1));

@@ -77,7 +77,7 @@ export async function memory(run: Run, o: { noop: number; claude: number }): Pro
   await Promise.race([w.exited, Bun.sleep(40_000)]);
   const f = await findings(s, enqueued);
 
-  commonChecks(v, f, s, t0, leftRunning.length);
+  await commonChecks(v, f, s, t0, leftRunning.length);
   v.figure("RSS after warm-up (MiB)", mib(warm));
   v.figure(`RSS after ${o.noop} no-ops (MiB)`, mib(afterNoop));
   v.figure(`RSS after ${o.claude} Claude jobs of 1 MB (MiB)`, mib(final));

@@ -34,7 +34,7 @@ export async function pgDownAtStart(run: Run, o: { jobs: number; downMs?: number
   await s.stopWorkers();
   const f = await findings(s, enqueued);
 
-  commonChecks(v, f, s, t0, leftRunning.length);
+  await commonChecks(v, f, s, t0, leftRunning.length);
   v.require("first worker process stayed up", firstAlive,
     firstAlive ? "yes" : `no: exited ${(((first.exitedAt ?? t0) - t0) / 1000).toFixed(1)} s after start, code ${first.exitCode}`);
   const byFirst = readExecLines(s.execDir).filter((l) => l.ev === "start" && l.pid === first.pid).length;

@@ -31,7 +31,7 @@ export async function pgOutage(run: Run, o: { jobs: number; downMs: number; jobM
   await s.stopWorkers();
   const f = await findings(s, enqueued);
 
-  commonChecks(v, f, s, t0, leftRunning.length);
+  await commonChecks(v, f, s, t0, leftRunning.length);
   const once = f.histogram["1"] ?? 0;
   v.check("jobs run exactly once", once, `= ${o.jobs}`, once === o.jobs);
   const writtenAfter = rows.filter((r) => r.finished !== null && Number(r.finished) >= up).length;
