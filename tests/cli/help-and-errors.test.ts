@@ -1,7 +1,8 @@
 // The CLI's contract with people and scripts: every command's --help exits 0
 // and names each flag's env var; bad flags, ids and payloads exit 2 with one
-// line naming the field and change nothing; an unreachable database is one
-// line and exit 1, never a stack trace.
+// line naming the field and change nothing (durations too long for a timer
+// included); an unreachable database is one line and exit 1, never a stack
+// trace.
 
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { COMMANDS } from "../../src/cli/main.ts";
@@ -62,6 +63,14 @@ describe("bad input: exit 2, one line naming the field, nothing written", () => 
     ["a bad status filter", ["list", "--status=done"], /status/],
     ["a worker concurrency of zero", ["worker", "--concurrency=0"], /--concurrency/],
     ["a worker poll interval without a unit", ["worker", "--poll-interval=5"], /--poll-interval/],
+    // Past 2^31-1 ms a timer fires after 1ms: a huge interval would poll every millisecond.
+    ["a worker poll interval longer than a timer holds", ["worker", "--poll-interval=99999999h"], /--poll-interval: must be at most 7d/],
+    ["a worker rescue interval too long", ["worker", "--rescue-interval=99999999h"], /--rescue-interval: must be at most 7d/],
+    ["a worker shutdown timeout too long", ["worker", "--shutdown-timeout=99999999h"], /--shutdown-timeout: must be at most 24d/],
+    ["a worker job timeout too long", ["worker", "--job-timeout=99999999h"], /--job-timeout: must be at most 24d/],
+    ["a worker kill grace too long", ["worker", "--kill-grace=99999999h"], /--kill-grace: must be at most 24d/],
+    ["a serve poll interval too long", ["serve", "--poll-interval=99999999h"], /--poll-interval: must be at most 7d/],
+    ["a logs poll interval too long", ["logs", "00000000-0000-4000-8000-000000000000", "--follow", "--poll-interval=99999999h"], /--poll-interval: must be at most 7d/],
   ];
 
   for (const [what, args, field] of cases) {

@@ -5,7 +5,7 @@
 // stream-json is rendered for people unless --raw. Reads in bounded chunks:
 // a log of gigabytes prints without being held in memory.
 
-import { parseDuration } from "../../duration.ts";
+import { MAX_INTERVAL_MS, parseDuration } from "../../duration.ts";
 import { InputError, NotFoundError } from "../../errors.ts";
 import { listLogFiles, type LogFile } from "../../handlers/claude/index.ts";
 import { renderStreamLine } from "../../handlers/claude/render.ts";
@@ -42,6 +42,8 @@ export async function run(ctx: CliContext, { values, positionals }: ParsedComman
   const logDir = resolveLogDir(ctx.env, values["log-dir"]);
   const stream = values.stderr ? "stderr" : "stdout";
   const attempt = values.attempt === undefined ? null : attemptNumber(values.attempt as string);
+  // Parsed even without --follow: a bad flag is refused, never silently ignored.
+  const pollMs = Math.max(10, parseDuration("--poll-interval", String(values["poll-interval"]), { max: MAX_INTERVAL_MS }));
   const printer = new LinePrinter(ctx.out, stream === "stdout" && !values.raw);
   const pick = async () => pickFile(await listLogFiles(logDir, id), stream, attempt);
 
@@ -54,7 +56,6 @@ export async function run(ctx: CliContext, { values, positionals }: ParsedComman
     return 0;
   }
 
-  const pollMs = Math.max(10, parseDuration("--poll-interval", String(values["poll-interval"])));
   const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1 });
   let interrupted = false;
   ctx.onSignal(() => (interrupted = true));

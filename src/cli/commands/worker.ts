@@ -2,7 +2,7 @@
 // claiming and lets running jobs finish (up to --shutdown-timeout), then puts
 // the rest back; a second signal stops them at once.
 
-import { parseDuration } from "../../duration.ts";
+import { MAX_INTERVAL_MS, MAX_TIMEOUT_MS, parseDuration } from "../../duration.ts";
 import { InputError } from "../../errors.ts";
 import { validateQueueName } from "../../queue/validate.ts";
 import { Worker } from "../../worker/worker.ts";
@@ -43,6 +43,9 @@ export interface WorkerSettings {
   logDir: string;
 }
 
+/** Intervals: at least 1ms (0 would spin), at most a week (see MAX_INTERVAL_MS). */
+const INTERVAL = { min: 1, max: MAX_INTERVAL_MS };
+
 export function workerSettings(ctx: CliContext, values: ParsedCommand["values"]): WorkerSettings {
   const concurrency = String(values.concurrency);
   if (!/^\d+$/.test(concurrency) || Number(concurrency) < 1 || Number(concurrency) > 10000) {
@@ -54,20 +57,15 @@ export function workerSettings(ctx: CliContext, values: ParsedCommand["values"])
   return {
     concurrency: Number(concurrency),
     queues,
-    pollIntervalMs: positive("--poll-interval", values["poll-interval"] as string),
-    rescueIntervalMs: positive("--rescue-interval", values["rescue-interval"] as string),
-    shutdownTimeoutMs: parseDuration("--shutdown-timeout", values["shutdown-timeout"] as string),
-    jobTimeoutMs: values["job-timeout"] === undefined ? undefined : positive("--job-timeout", values["job-timeout"] as string),
-    killGraceMs: parseDuration("--kill-grace", values["kill-grace"] as string),
+    pollIntervalMs: parseDuration("--poll-interval", values["poll-interval"] as string, INTERVAL),
+    rescueIntervalMs: parseDuration("--rescue-interval", values["rescue-interval"] as string, INTERVAL),
+    shutdownTimeoutMs: parseDuration("--shutdown-timeout", values["shutdown-timeout"] as string, { max: MAX_TIMEOUT_MS }),
+    jobTimeoutMs: values["job-timeout"] === undefined ? undefined
+      : parseDuration("--job-timeout", values["job-timeout"] as string, { min: 1, max: MAX_TIMEOUT_MS }),
+    killGraceMs: parseDuration("--kill-grace", values["kill-grace"] as string, { max: MAX_TIMEOUT_MS }),
     claudePath: String(values["claude-path"]),
     logDir: resolveLogDir(ctx.env, values["log-dir"]),
   };
-}
-
-function positive(flag: string, text: string): number {
-  const ms = parseDuration(flag, text);
-  if (ms <= 0) throw new InputError(flag, `must be longer than 0; got ${JSON.stringify(text)}`);
-  return ms;
 }
 
 export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").Sql, s: WorkerSettings): Worker {
