@@ -33,6 +33,7 @@ export function dedicatedSession(pool: Sql, o: SessionOptions): Sql {
     ssl: p.ssl as never,
     connect_timeout: p.connect_timeout as number,
     target_session_attrs: p.target_session_attrs as never,
+    socket: p.socket as never,
     max: 1,
     // Never closed by the client: the session IS the worker's heartbeat.
     idle_timeout: 0,
