@@ -1,11 +1,12 @@
 // `claude-jobs serve`: a worker and the dashboard in one process, as the seed
 // had. The first SIGINT/SIGTERM closes the dashboard and stops the worker
 // gracefully (running jobs may finish up to --shutdown-timeout); a second
-// signal stops the jobs at once.
+// signal stops the jobs at once. Like `worker`, it waits for a PostgreSQL
+// that is not up yet.
 
-import { openDatabase, type CliContext } from "../context.ts";
+import type { CliContext } from "../context.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
-import { buildWorker, stopOnSignals, workerOptions, workerSettings } from "./worker.ts";
+import { buildWorker, openForWorker, stopOnSignals, workerOptions, workerSettings } from "./worker.ts";
 import { dashboardOptions, dashboardSettings, startDashboard } from "./dashboard.ts";
 
 export const spec: CommandSpec = {
@@ -19,7 +20,8 @@ export const spec: CommandSpec = {
 export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<number> {
   const worker = workerSettings(ctx, values);
   const dashboard = dashboardSettings(ctx, values);
-  const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 12, applicationName: "claude-jobs serve" });
+  const db = await openForWorker(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 12, applicationName: "claude-jobs serve" });
+  if (!db) return 0;
   try {
     const w = buildWorker(ctx, db.sql, worker);
     const web = startDashboard(db.sql, dashboard);

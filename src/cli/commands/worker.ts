@@ -1,6 +1,8 @@
 // `claude-jobs worker`: run jobs until SIGINT/SIGTERM. The first signal stops
 // claiming and lets running jobs finish (up to --shutdown-timeout), then puts
-// the rest back; a second signal stops them at once.
+// the rest back; a second signal stops them at once. A PostgreSQL that is not
+// up yet is waited for (a signal meanwhile exits 0); one that refuses the
+// login or lacks the database fails at once.
 
 import { MAX_INTERVAL_MS, MAX_TIMEOUT_MS, parseDuration } from "../../duration.ts";
 import { InputError } from "../../errors.ts";
@@ -8,7 +10,7 @@ import { validateQueueName } from "../../queue/validate.ts";
 import { Worker } from "../../worker/worker.ts";
 import { HandlerRegistry } from "../../handlers/registry.ts";
 import { createClaudeHandler } from "../../handlers/claude/index.ts";
-import { openDatabase, type CliContext } from "../context.ts";
+import { openDatabase, StoppedWaiting, type CliContext, type OpenDatabase, type OpenOptions } from "../context.ts";
 import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
@@ -107,9 +109,38 @@ export function stopOnSignals(ctx: CliContext, worker: Worker, shutdownTimeoutMs
   });
 }
 
+/**
+ * Opens the database for a long-running command (worker, serve), waiting
+ * for a server that is not up yet (see OpenOptions.waitForServer). Null when
+ * a signal came first, while waiting or while checking the schema: the
+ * caller then exits 0, as a worker stopped by a signal does.
+ */
+export async function openForWorker(ctx: CliContext, options: Omit<OpenOptions, "waitForServer">): Promise<OpenDatabase | null> {
+  const stop = new AbortController();
+  // Stays registered once connected, where aborting changes nothing: a
+  // signal during the schema check is seen by the aborted check below, and
+  // later ones by stopOnSignals.
+  ctx.onSignal(() => stop.abort());
+  let db: OpenDatabase;
+  try {
+    db = await openDatabase(ctx, { ...options, waitForServer: { signal: stop.signal } });
+  } catch (e: unknown) {
+    if (!(e instanceof StoppedWaiting)) throw e;
+    ctx.err("stopped before reaching PostgreSQL");
+    return null;
+  }
+  if (stop.signal.aborted) {
+    await db.close();
+    ctx.err("stopped before starting");
+    return null;
+  }
+  return db;
+}
+
 export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<number> {
   const settings = workerSettings(ctx, values);
-  const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 4, applicationName: "claude-jobs worker" });
+  const db = await openForWorker(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 4, applicationName: "claude-jobs worker" });
+  if (!db) return 0;
   try {
     const worker = buildWorker(ctx, db.sql, settings);
     const stopped = stopOnSignals(ctx, worker, settings.shutdownTimeoutMs);
