@@ -86,8 +86,40 @@ describe("a failed attempt", () => {
     const job = await waitForJob(queue, id);
     expect(job.status).toBe("failed");
     expect(job.attempts).toBe(1);
-    expect(job.error).toContain("credit balance is too low");
+    expect(job.error).toStartWith("Credit balance is too low.");
     expect(job.error).toContain("Add credits");
+    expect(job.result).toMatchObject({ assistantError: "billing_error" });
+  });
+
+  test("a worker with no credentials fails the job at once, saying what the worker needs", async () => {
+    const id = await run("nologin", "hello", { maxAttempts: 3, env: { ANTHROPIC_API_KEY: "" } });
+    const job = await waitForJob(queue, id);
+    expect(job.status).toBe("failed");
+    expect(job.attempts).toBe(1);
+    expect(job.error).toStartWith('claude cannot authenticate for this worker: "Not logged in · Please run /login".');
+    expect(job.error).toContain("ANTHROPIC_API_KEY");
+    expect(job.result).toMatchObject({ assistantError: "authentication_failed", isError: true, exitCode: 1 });
+  });
+
+  test("resuming a session this worker does not have fails at once, its text said once", async () => {
+    const session = crypto.randomUUID();
+    const id = await run("nosession", "go on", { maxAttempts: 3, payload: { resume: session } });
+    const job = await waitForJob(queue, id);
+    expect(job.status).toBe("failed");
+    expect(job.attempts).toBe(1);
+    expect(job.error!.split(`No conversation found with session ID: ${session}`).length).toBe(2);
+    expect(job.error).toContain("saved under the HOME of the user that ran them");
+  });
+
+  test("when the CLI could not reach the API for minutes, the retry waits minutes too", async () => {
+    const id = await run("offline", "fake:no-network");
+    const job = await waitForJob(queue, id, (j) => j.errors.length === 1);
+    expect(job.status).toBe("queued");
+    expect(job.errors[0]!.message).toStartWith("claude could not reach the Anthropic API");
+    const [row] = await db.sql`SELECT extract(epoch FROM run_at - now())::float8 AS wait_s FROM claude_jobs WHERE id = ${id}`;
+    expect(row!.wait_s).toBeGreaterThan(290); // 5 minutes, where the usual backoff would be 1s
+    expect(row!.wait_s).toBeLessThanOrEqual(300);
+    await queue.cancel(id);
   });
 
   test("a CLI that is not installed fails at once, naming what was tried and how to fix it", async () => {

@@ -63,6 +63,7 @@ export async function sandbox(extra: Record<string, string> = {}): Promise<Sandb
     XDG_CONFIG_HOME: join(home, ".config"),
     XDG_DATA_HOME: join(home, ".local", "share"),
     IS_SANDBOX: "1", // tests run as root; the fake refuses --dangerously-skip-permissions otherwise
+    ANTHROPIC_API_KEY: "sk-ant-dummy-key-for-the-fake-claude", // the fake, like the real CLI, needs credentials (any key)
     CI: "1",
     ...extra,
   };

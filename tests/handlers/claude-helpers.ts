@@ -24,9 +24,22 @@ export const FAKE_BIN = tempDir("claude-bin-");
 export const FAKE_CLAUDE_ANY_PATH = join(FAKE_BIN, "claude");
 writeFileSync(FAKE_CLAUDE_ANY_PATH, `#!/bin/sh\nexec '${process.execPath}' '${FAKE_CLAUDE}' "$@"\n`, { mode: 0o755 });
 
-/** The child's environment: the fake first on PATH, and IS_SANDBOX=1 because this machine runs tests as root. */
+/**
+ * A key for the fake only: like the real CLI, the fake needs credentials to
+ * get past its first API call, and takes any key (it calls no API).
+ */
+export const FAKE_API_KEY = "sk-ant-dummy-key-for-the-fake-claude";
+
+/**
+ * The child's environment: the fake first on PATH, a private HOME (where the
+ * fake keeps its sessions), a dummy key, and IS_SANDBOX=1 because this machine
+ * runs tests as root.
+ */
 export function fakeEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: `${FAKE_BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: tempDir("claude-home-"), IS_SANDBOX: "1", ...extra };
+  return {
+    PATH: `${FAKE_BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: tempDir("claude-home-"), IS_SANDBOX: "1",
+    ANTHROPIC_API_KEY: FAKE_API_KEY, ...extra,
+  };
 }
 
 export function makeHandler(options: ClaudeHandlerOptions = {}) {

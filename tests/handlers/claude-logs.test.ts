@@ -94,8 +94,18 @@ describe("EventLineReader", () => {
     reader.push(Buffer.from(`warning: not json "type":"result"\n{"type":"assistant"}\n`));
     reader.push(Buffer.from(`{"type":"result","result":"${"x".repeat(200)}"}\n{"type":"result","result":"ok"}\n`));
     reader.end();
-    expect(events).toEqual([{ type: "result", result: "ok" }]);
+    // An assistant line is passed on bare (it says the last one carried no error code).
+    expect(events).toEqual([{ type: "assistant" }, { type: "result", result: "ok" }]);
     expect(reader.skippedLines).toBe(1);
+  });
+
+  test("an assistant line is parsed only when it may carry the CLI's error code, and is small", () => {
+    const { events, reader } = collect();
+    const failure = { type: "assistant", message: { model: "<synthetic>", content: [{ type: "text", text: "Not logged in" }] }, error: "authentication_failed" };
+    const big = { type: "assistant", message: { content: [{ type: "text", text: "x".repeat(70_000) }] }, error: "unknown" };
+    reader.push(Buffer.from(`${JSON.stringify(failure)}\n${JSON.stringify(big)}\n{"type":"rate_limit_event","rate_limit_info":{"status":"rejected"}}\n`));
+    reader.end();
+    expect(events).toEqual([failure, { type: "assistant" }, { type: "rate_limit_event", rate_limit_info: { status: "rejected" } }]);
   });
 
   test("the summary takes the last result, counts api retries and reports the session once", () => {
@@ -105,5 +115,24 @@ describe("EventLineReader", () => {
     applyEvent(s, { type: "result", subtype: "success", is_error: false, result: "a", total_cost_usd: 1, session_id: "s1" });
     applyEvent(s, { type: "result", subtype: "error_max_budget_usd", is_error: true, total_cost_usd: 2, errors: ["over"], session_id: "s1" });
     expect(s).toMatchObject({ sessionId: "s1", model: "opus", apiRetries: 1, subtype: "error_max_budget_usd", isError: true, result: null, totalCostUsd: 2, errors: ["over"] });
+  });
+
+  test("the summary keeps the result's structured failure fields, the last assistant error code and rate limit event", () => {
+    const s = emptySummary();
+    applyEvent(s, { type: "assistant", error: "rate_limit" });
+    applyEvent(s, { type: "assistant" }); // a later ordinary line: the earlier error is not the run's
+    expect(s.assistantError).toBeNull();
+    applyEvent(s, { type: "assistant", error: "server_error" });
+    applyEvent(s, { type: "rate_limit_event", rate_limit_info: { status: "allowed_warning", resetsAt: 1700000000, rateLimitType: "seven_day" } });
+    applyEvent(s, { type: "rate_limit_event", status: "rejected", resetsAt: 1700000100 }); // the fields at the top level too
+    applyEvent(s, {
+      type: "result", subtype: "success", is_error: true, result: "API Error: Can't reach the API server", terminal_reason: "api_error",
+      api_error: "connection_failed", api_error_status: null,
+      permission_denials: [{ tool_name: "Bash", tool_use_id: "t1", tool_input: {} }, { tool_name: "Write", tool_use_id: "t2", tool_input: {} }],
+    });
+    expect(s).toMatchObject({
+      assistantError: "server_error", rateLimit: { status: "rejected", resetsAt: 1700000100, rateLimitType: null },
+      terminalReason: "api_error", apiError: "connection_failed", apiErrorStatus: null, permissionDenials: ["Bash", "Write"],
+    });
   });
 });

@@ -60,7 +60,8 @@ describe("validateClaudePayload", () => {
     ["payload.max_budget_usd", { prompt: "x", cwd, max_budget_usd: -1 }, /positive number/],
     ["payload.allowed_tools", { prompt: "x", cwd, allowed_tools: "Read" }, /array of non-empty strings/],
     ["payload.disallowed_tools", { prompt: "x", cwd, disallowed_tools: ["Read", ""] }, /array of non-empty strings/],
-    ["payload.permission_mode", { prompt: "x", cwd, permission_mode: "yolo" }, /one of default, acceptEdits, bypassPermissions, dontAsk, plan; got "yolo"/],
+    ["payload.permission_mode", { prompt: "x", cwd, permission_mode: "manual" }, /one of .*default, dontAsk, plan .*got "manual"/],
+    ["payload.permission_mode", { prompt: "x", cwd, permission_mode: "yolo" }, /one of acceptEdits, auto, bypassPermissions, default, dontAsk, plan \(Claude Code 2\.1\.197's modes\); got "yolo"/],
     ["payload.append_system_prompt", { prompt: "x", cwd, append_system_prompt: 1 }, /must be a string/],
     ["payload.add_dirs", { prompt: "x", cwd, add_dirs: other }, /array of existing directories/],
     ["payload.add_dirs[1]", { prompt: "x", cwd, add_dirs: [other, "/no/such"] }, /does not exist/],
@@ -110,26 +111,45 @@ describe("flags passed to claude", () => {
   test("every payload option becomes its flag, and the fake accepts them all", async () => {
     const argvFile = join(tempDir(), "argv.json");
     const { handler } = makeHandler({ env: fakeEnv({ FAKE_CLAUDE_ARGV_FILE: argvFile }) });
+    // A session to resume: one that ran in this cwd, for this HOME.
+    const session = (await runJob(handler, makeJob({ prompt: "start", cwd }))).value!.sessionId as string;
     const third = join(other, "third");
     mkdirSync(third);
     const payload = handler.validate!({
       prompt: "hello", cwd, model: "opus", max_turns: 7, max_budget_usd: 1.25, allowed_tools: ["Read", "Bash(git:*)"],
       disallowed_tools: ["WebFetch", "Write"], permission_mode: "acceptEdits", append_system_prompt: "-be brief",
-      add_dirs: [other, third], resume: "0192f1c4-7b1e-7cc0-8d2a-5e1f0a9b3c4d",
+      add_dirs: [other, third], resume: session,
     });
     const { value, error } = await runJob(handler, makeJob(payload));
     expect(error).toBeUndefined();
+    // A permission mode replaces --dangerously-skip-permissions (next to it, the mode would have no effect).
     expect(JSON.parse(readFileSync(argvFile, "utf8"))).toEqual([
-      "--dangerously-skip-permissions", "--verbose", "--output-format", "stream-json",
+      "--permission-mode", "acceptEdits", "--verbose", "--output-format", "stream-json",
       "--model", "opus", "--max-turns", "7", "--max-budget-usd", "1.25",
       "--allowedTools", "Read,Bash(git:*)", "--disallowedTools", "WebFetch,Write",
-      "--permission-mode", "acceptEdits", "--append-system-prompt", "-be brief",
-      "--add-dir", other, "--add-dir", third, "--resume=0192f1c4-7b1e-7cc0-8d2a-5e1f0a9b3c4d",
+      "--append-system-prompt", "-be brief",
+      "--add-dir", other, "--add-dir", third, `--resume=${session}`,
       "-p", "--", "hello",
     ]);
     // The fake honours --resume and --model as the real CLI does.
-    expect(value?.sessionId).toBe("0192f1c4-7b1e-7cc0-8d2a-5e1f0a9b3c4d");
+    expect(value?.sessionId).toBe(session);
     expect(value?.model).toBe("opus");
+  });
+
+  test("a job with a permission mode runs in it; without one, permissions are skipped", async () => {
+    const logs = (value: Record<string, unknown> | undefined) =>
+      JSON.parse(readFileSync(value!.stdoutLog as string, "utf8").split("\n")[0]!) as Record<string, unknown>;
+    const { handler } = makeHandler();
+    for (const mode of ["plan", "acceptEdits", "dontAsk", "default", "auto", "bypassPermissions"]) {
+      const { value, error } = await runJob(handler, makeJob(handler.validate!({ prompt: "hi", cwd, permission_mode: mode })));
+      expect(error).toBeUndefined();
+      expect(logs(value).permissionMode).toBe(mode); // the init line
+      // Headless, a mode that asks before running Bash gets a denial, kept in the job's result.
+      expect(value!.permissionDenials).toEqual(["auto", "bypassPermissions"].includes(mode) ? null : ["Bash"]);
+    }
+    const { value } = await runJob(handler, makeJob({ prompt: "hi", cwd }));
+    expect(logs(value).permissionMode).toBe("bypassPermissions");
+    expect(value!.permissionDenials).toBeNull();
   });
 
   test("buildClaudeArgs puts nothing after the variadic tool lists but a flag", () => {

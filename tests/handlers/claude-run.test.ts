@@ -90,9 +90,11 @@ describe("rate and usage limits wait longer before the retry", () => {
     const { handler } = makeHandler();
     const first = await runJob(handler, makeJob({ prompt: "fake:rate-limit", cwd }, { attempts: 1 }));
     expect(first.error).toBeInstanceOf(RetryJobError);
-    expect(first.error!.message).toContain("API Error: Rate limit reached");
+    expect(first.error!.message).toContain("API Error: Request rejected (429)");
     expect(first.error!.delaySeconds).toBe(60);
-    expect(first.error!.result).toMatchObject({ apiRetries: 3, lastApiError: { status: 429, error: "rate_limit" } });
+    expect(first.error!.result).toMatchObject({
+      apiRetries: 3, lastApiError: { status: 429, error: "rate_limit" }, assistantError: "rate_limit", apiErrorStatus: 429, exitCode: 0,
+    });
     const third = await runJob(handler, makeJob({ prompt: "fake:rate-limit", cwd }, { attempts: 3 }));
     expect(third.error!.delaySeconds).toBe(240);
   });
@@ -102,15 +104,35 @@ describe("rate and usage limits wait longer before the retry", () => {
     const { error } = await runJob(handler, makeJob({ prompt: "fake:overloaded", cwd }));
     expect(error).toBeInstanceOf(RetryJobError);
     expect(error!.delaySeconds).toBe(60);
-    expect(error!.result).toMatchObject({ apiRetries: 3, lastApiError: { status: 529 } });
+    expect(error!.result).toMatchObject({ apiRetries: 3, lastApiError: { status: 529 }, apiErrorStatus: 529 });
   });
 
-  test("a subscription usage limit waits half an hour", async () => {
+  test("a usage limit with a rejected rate_limit_event waits until the limit resets, plus a minute", async () => {
     const { handler } = makeHandler();
+    const before = Date.now() / 1000;
     const { error } = await runJob(handler, makeJob({ prompt: "fake:usage-limit", cwd }));
     expect(error).toBeInstanceOf(RetryJobError);
     expect(error!.message).toContain("You've hit your limit");
-    expect(error!.delaySeconds).toBe(1800);
+    const resetsAt = (error!.result!.rateLimit as { resetsAt: number }).resetsAt;
+    expect(error!.result!.rateLimit).toMatchObject({ status: "rejected", rateLimitType: "five_hour" });
+    expect(error!.message).toContain(`the limit resets at ${new Date(resetsAt * 1000).toISOString()}`);
+    expect(error!.delaySeconds).toBeGreaterThanOrEqual(resetsAt - before + 59);
+    expect(error!.delaySeconds).toBeLessThanOrEqual(resetsAt - before + 61);
+  });
+});
+
+describe("the CLI retried for minutes without reaching the API", () => {
+  test("no network: retried minutes later, doubling, not after the usual seconds", async () => {
+    const { handler } = makeHandler();
+    const first = await runJob(handler, makeJob({ prompt: "fake:no-network", cwd }, { attempts: 1 }));
+    expect(first.error).toBeInstanceOf(ClaudeRunError);
+    expect(first.error!.delaySeconds).toBe(300);
+    expect(first.error!.message).toStartWith("claude could not reach the Anthropic API (no response) although it retried 10 times by itself: " +
+      '"API Error: Unable to connect to API (ConnectionRefused)"');
+    expect(first.error!.message).toContain("HTTPS_PROXY");
+    expect(first.error!.result).toMatchObject({ apiRetries: 10, lastApiError: { status: null }, assistantError: "server_error", exitCode: 1 });
+    const second = await runJob(handler, makeJob({ prompt: "fake:no-network", cwd }, { attempts: 2 }));
+    expect(second.error!.delaySeconds).toBe(600);
   });
 });
 
@@ -124,7 +146,7 @@ describe("failures that cannot succeed on retry are permanent and say what to do
 
   test("credit balance too low", async () => {
     const e = await permanent({ prompt: "fake:credit", cwd });
-    expect(e.message).toContain("credit balance is too low");
+    expect(e.message).toStartWith("Credit balance is too low.");
     expect(e.message).toContain("Add credits");
   });
 
@@ -160,6 +182,50 @@ describe("failures that cannot succeed on retry are permanent and say what to do
     expect(e.message).toContain("runs as root");
     expect(e.message).toContain("Set IS_SANDBOX=1");
     expect(e.message).toContain("non-root user");
+  });
+
+  test("not logged in (no key, no login in its HOME): says how to give a worker credentials", async () => {
+    const { ANTHROPIC_API_KEY: _, ...env } = fakeEnv();
+    const e = await permanent({ prompt: "hi", cwd }, { env });
+    expect(e.message).toStartWith('claude cannot authenticate for this worker: "Not logged in · Please run /login".');
+    expect(e.message).toContain("set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN");
+    expect(e.message).toContain("in the worker's environment");
+    expect(e.message).toContain(`log in once as the user the worker runs as, with the same HOME`);
+    expect(e.message).toContain(`the login is kept in ${env.HOME}/.claude`);
+    expect((e as PermanentJobError).result).toMatchObject({ assistantError: "authentication_failed", isError: true, exitCode: 1 });
+    // A login in that HOME counts as credentials, as for the real CLI.
+    await Bun.write(join(env.HOME!, ".claude", ".credentials.json"), "{}");
+    const { handler } = makeHandler({ env });
+    expect((await runJob(handler, makeJob({ prompt: "hi", cwd }))).value?.result).toBe("echo: hi");
+  });
+
+  test("a session unknown to this worker's HOME: said once, with where sessions live", async () => {
+    const session = crypto.randomUUID();
+    const e = await permanent({ prompt: "go on", cwd, resume: session });
+    const said = `No conversation found with session ID: ${session}`;
+    expect(e.message).toStartWith(`claude found no session ${session} to resume (payload.resume): "${said}".`);
+    expect(e.message.split(said).length).toBe(2); // once, though the CLI printed it on stdout and stderr
+    expect(e.message).toContain("saved under the HOME of the user that ran them");
+    expect((e as PermanentJobError).result).toMatchObject({ subtype: "error_during_execution", sessionId: session, errors: [said] });
+  });
+
+  test("a session resumes for the HOME and cwd that made it, not for another HOME", async () => {
+    const env = fakeEnv();
+    const made = makeHandler({ env });
+    const session = (await runJob(made.handler, makeJob({ prompt: "start", cwd }))).value!.sessionId as string;
+    expect((await runJob(made.handler, makeJob({ prompt: "go on", cwd, resume: session }))).value?.sessionId).toBe(session);
+    const elsewhere = makeHandler({ env: { ...env, HOME: tempDir("claude-home-") } });
+    expect((await runJob(elsewhere.handler, makeJob({ prompt: "go on", cwd, resume: session }))).error).toBeInstanceOf(PermanentJobError);
+  });
+
+  test("payload.permission_mode bypassPermissions as root without IS_SANDBOX=1 is refused too, and said so", async () => {
+    const { IS_SANDBOX: _, ...env } = fakeEnv();
+    const e = await permanent({ prompt: "hi", cwd, permission_mode: "bypassPermissions" }, { env });
+    expect(e.message).toStartWith("claude refused payload.permission_mode bypassPermissions because the worker runs as root.");
+    expect(e.message).toContain("payload.permission_mode other than bypassPermissions");
+    // Another mode runs as root.
+    const { handler } = makeHandler({ env });
+    expect((await runJob(handler, makeJob({ prompt: "hi", cwd, permission_mode: "acceptEdits" }))).value?.result).toBe("echo: hi");
   });
 
   test("max turns and max budget: raise the limit or resume the session", async () => {

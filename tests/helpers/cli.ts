@@ -25,6 +25,7 @@ export function cliEnv(extra: Record<string, string> = {}): Record<string, strin
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
     IS_SANDBOX: "1", // tests run as root; the fake refuses --dangerously-skip-permissions otherwise
+    ANTHROPIC_API_KEY: "sk-ant-dummy-key-for-the-fake-claude", // the fake, like the real CLI, needs credentials (any key)
     CI: "1",
     ...extra,
   };

@@ -3,6 +3,7 @@
 // as the job's result. Reads no environment itself: options come from config.
 
 import { statSync } from "node:fs";
+import { join } from "node:path";
 import { parseDuration } from "../../duration.ts";
 import { InputError } from "../../errors.ts";
 import type { AbortReason, HandlerContext, HandlerDefinition } from "../types.ts";
@@ -101,7 +102,8 @@ async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobRes
   };
   return decideOutcome({
     result, stderrTail: await tailFile(logs.stderrPath), attempt: job.attempts, stoppedBy: run.stoppedBy,
-    abortMessage: abortMessage(signal), timeoutMs,
+    abortMessage: abortMessage(signal), timeoutMs, permissionMode: payload.permission_mode,
+    configDir: o.env.CLAUDE_CONFIG_DIR || (o.env.HOME ? join(o.env.HOME, ".claude") : undefined),
   });
 }
 

@@ -17,15 +17,16 @@ export interface ClaudeJobResult extends ClaudeRunSummary {
 
 /**
  * A failed attempt that may succeed on retry; carries the run's summary as
- * `result`. A RetryJobError with no extra delay (the usual backoff applies),
- * because the executor keeps the `result` of its own error classes only: a
- * plain Error's result would be dropped and the job would not show what the
- * failed run said, cost, or which session to resume.
+ * `result`. A RetryJobError, because the executor keeps the `result` of its
+ * own error classes only: a plain Error's result would be dropped and the job
+ * would not show what the failed run said, cost, or which session to resume.
+ * With no delay the usual backoff applies; a delay makes the retry wait at
+ * least that long.
  */
 export class ClaudeRunError extends RetryJobError {
   declare readonly result: ClaudeJobResult;
-  constructor(message: string, result: ClaudeJobResult) {
-    super(message, { delaySeconds: 0, result });
+  constructor(message: string, result: ClaudeJobResult, delaySeconds = 0) {
+    super(message, { delaySeconds, result });
     this.name = "ClaudeRunError";
   }
 }
@@ -38,14 +39,61 @@ export interface RunFacts {
   stoppedBy?: "abort" | "timeout";
   abortMessage?: string;
   timeoutMs?: number;
+  /** Where the CLI keeps its login and sessions for this worker: $CLAUDE_CONFIG_DIR, else $HOME/.claude. */
+  configDir?: string;
+  /** The payload's permission mode, when it set one (then no --dangerously-skip-permissions was passed). */
+  permissionMode?: string;
 }
 
+// Texts, for what the CLI reports without a structured field (a refusal
+// before it starts, older versions), matched only after the fields.
 const ROOT_REFUSAL = /cannot be used with root\/sudo privileges/;
 const CREDIT = /credit balance is too low/i;
-const LIMITED = /\bRate limit\b|API Error: (?:429|529)\b|\bOverloaded\b|You(?:'|\u2019)ve hit your limit/i;
-const USAGE_LIMIT = /You(?:'|\u2019)ve hit your limit/i;
-// commander's messages for a command line it refuses, and the CLI's own checks of flag combinations.
-const BAD_FLAGS = /^error: (?:unknown option|option '|missing required argument|too many arguments)|requires --verbose|Invalid session ID/m;
+const NOT_LOGGED_IN = /Not logged in|Please run \/login|Invalid API key|OAuth token has expired/i;
+const LIMITED = /\bRate limit\b|API Error: (?:429|529)\b|\bOverloaded\b|You(?:'|\u2019)ve hit your (?:session )?limit|usage limit reached/i;
+const USAGE_LIMIT = /You(?:'|\u2019)ve hit your (?:session )?limit|usage limit reached/i;
+const UNREACHABLE = /Unable to connect to API|Can(?:'|\u2019)t reach the API server/i;
+const NO_SESSION = /^(?:Error: )?(?:No conversation found with session ID|--resume requires a valid session ID)/;
+// commander's messages for a command line it refuses, and the CLI's own checks of flags and their combinations.
+const BAD_FLAGS = /^error: (?:unknown option|option '|missing required argument|too many arguments|--[a-z-]+ must be)|requires --verbose|Invalid session ID/m;
+
+/** The assistant lines' `error` codes (2.1.197's list) that no retry can pass. */
+const AUTH_ERRORS = new Set(["authentication_failed", "oauth_org_not_allowed"]);
+const LIMIT_ERRORS = new Set(["rate_limit", "overloaded"]);
+
+/** What a failed run was, before it is worded. */
+type Failure = "auth" | "credit" | "no_session" | "model" | "limit" | "turns" | "budget" | "unreachable";
+
+/**
+ * From the CLI's structured fields only: the result's subtype, errors,
+ * api_error and api_error_status, the last assistant line's error code, the
+ * last rate_limit_event, the api_retry lines.
+ */
+function fromFields(r: ClaudeJobResult): Failure | null {
+  const code = r.assistantError;
+  if ((code !== null && AUTH_ERRORS.has(code)) || r.apiErrorStatus === 401) return "auth";
+  if (code === "billing_error") return "credit";
+  if (r.subtype === "error_during_execution" && (r.errors ?? []).some((e) => NO_SESSION.test(e))) return "no_session";
+  if (code === "model_not_found") return "model";
+  if ((code !== null && LIMIT_ERRORS.has(code)) || r.rateLimit?.status === "rejected" || r.apiErrorStatus === 429 ||
+    r.apiErrorStatus === 529) return "limit";
+  if (r.subtype === "error_max_turns") return "turns";
+  if (r.subtype === "error_max_budget_usd") return "budget";
+  // The CLI retries a failed API call by itself, for minutes: when it gave up
+  // with no HTTP status at all, the API could not be reached.
+  if (r.apiError === "connection_failed") return "unreachable";
+  if (r.apiError === null && r.apiRetries > 0 && r.lastApiError?.status === null && r.apiErrorStatus === null) return "unreachable";
+  return null;
+}
+
+/** From the texts, when no field said (older versions, or texts the fields do not cover). */
+function fromText(said: string): Failure | null {
+  if (NOT_LOGGED_IN.test(said)) return "auth";
+  if (CREDIT.test(said)) return "credit";
+  if (LIMITED.test(said)) return "limit";
+  if (UNREACHABLE.test(said)) return "unreachable";
+  return null;
+}
 
 /** Returns the result to store, or throws the error that fails this attempt. */
 export function decideOutcome(f: RunFacts): ClaudeJobResult {
@@ -57,27 +105,25 @@ export function decideOutcome(f: RunFacts): ClaudeJobResult {
   const sawResult = r.subtype !== null;
   if (r.exitCode === 0 && sawResult && !r.isError) return r;
 
-  const reported = [r.result, ...(r.errors ?? [])].filter((t): t is string => !!t).join("; ");
-  const said = [reported, f.stderrTail].filter(Boolean).join("\n");
-  if (ROOT_REFUSAL.test(f.stderrTail)) {
+  const reported = [...new Set([r.result, ...(r.errors ?? [])].filter((t): t is string => !!t))].join("; ");
+  // stderr often repeats what the result said (an unknown session): only what it adds.
+  const stderr = withoutRepeats(f.stderrTail, reported);
+  // What texts are matched against: a run that ended with a successful-looking
+  // result (and a failing exit code) said nothing about its failure there; its
+  // answer could mention anything.
+  const said = [r.isError === false ? "" : reported, f.stderrTail].filter(Boolean).join("\n");
+  const quoted = (fallback: string) => JSON.stringify(firstLine(reported || stderr || fallback));
+  const configDir = f.configDir ?? "~/.claude";
+
+  // Refused before it started: nothing on stdout, one line on stderr.
+  if (!sawResult && ROOT_REFUSAL.test(f.stderrTail)) {
+    const asked = f.permissionMode === "bypassPermissions" ? "payload.permission_mode bypassPermissions" : "--dangerously-skip-permissions";
     throw new PermanentJobError(
-      "claude refused --dangerously-skip-permissions because the worker runs as root. Set IS_SANDBOX=1 in the " +
-        "worker's environment (only inside a container or VM you can throw away), or run the worker as a non-root user.",
+      `claude refused ${asked} because the worker runs as root. Set IS_SANDBOX=1 in the worker's environment (only ` +
+        "inside a container or VM you can throw away), run the worker as a non-root user, or give the job a " +
+        "payload.permission_mode other than bypassPermissions (e.g. acceptEdits).",
       { result: r },
     );
-  }
-  if (CREDIT.test(said)) {
-    throw new PermanentJobError(
-      `${reported || "the credit balance is too low"}. Add credits to the Anthropic account (or give the worker another ` +
-        "API key or login), then retry the job.",
-      { result: r },
-    );
-  }
-  if (LIMITED.test(said)) {
-    throw new RetryJobError(`claude hit a rate or usage limit: ${firstLine(reported || f.stderrTail)}`, {
-      delaySeconds: limitDelaySeconds(f.attempt, USAGE_LIMIT.test(said)),
-      result: r,
-    });
   }
   if (!sawResult && r.exitCode === 1 && BAD_FLAGS.test(f.stderrTail)) {
     const line = f.stderrTail.split("\n").find((l) => BAD_FLAGS.test(l)) ?? f.stderrTail;
@@ -87,17 +133,74 @@ export function decideOutcome(f: RunFacts): ClaudeJobResult {
       { result: r },
     );
   }
-  // Running again with the same limits would spend the same again and stop at
-  // the same place: let the user decide (raise the limit, or resume the session).
-  if (r.subtype === "error_max_turns" || r.subtype === "error_max_budget_usd") {
-    const what = r.subtype === "error_max_turns" ? "max_turns" : "max_budget_usd";
-    throw new PermanentJobError(
-      `claude stopped at the payload's ${what} limit (${reported || r.subtype}). Raise payload.${what}, or enqueue a ` +
-        `job with payload.resume = "${r.sessionId}" to continue the session.`,
-      { result: r },
-    );
+
+  switch (fromFields(r) ?? fromText(said)) {
+    case "auth":
+      throw new PermanentJobError(
+        `claude cannot authenticate for this worker: ${quoted("not logged in")}. The worker runs claude headless, so ` +
+          "nobody can log in when it asks: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN, from `claude setup-token`) " +
+          "in the worker's environment, or log in once as the user the worker runs as, with the same HOME (run " +
+          `\`claude\`, then /login; the login is kept in ${configDir}), then retry the job.`,
+        { result: r },
+      );
+    case "credit":
+      throw new PermanentJobError(
+        `${reported || "the credit balance is too low"}. Add credits to the Anthropic account (or give the worker another ` +
+          "API key or login), then retry the job.",
+        { result: r },
+      );
+    case "no_session":
+      throw new PermanentJobError(
+        `claude found no session ${r.sessionId ?? ""} to resume (payload.resume): ${quoted("no conversation found")}. ` +
+          `Sessions are saved under the HOME of the user that ran them (${configDir}/projects/<cwd>/<session>.jsonl), ` +
+          "per directory: a session resumes only on a worker that runs as that user with that HOME (or " +
+          "CLAUDE_CONFIG_DIR), in the same cwd. Enqueue it where the session was made, or without payload.resume.",
+        { result: r },
+      );
+    case "model":
+      throw new PermanentJobError(
+        `the API does not know the model: ${quoted("model not found")}. Set payload.model to a model this account ` +
+          "can use (an alias such as sonnet or opus, or a full model id), then enqueue the job again.",
+        { result: r },
+      );
+    case "limit": {
+      const rejected = r.rateLimit?.status === "rejected";
+      const untilReset = rejected ? secondsUntil(r.rateLimit?.resetsAt ?? null) : null;
+      const delaySeconds = untilReset ?? limitDelaySeconds(f.attempt, rejected || USAGE_LIMIT.test(said));
+      throw new ClaudeRunError(
+        `claude hit a rate or usage limit: ${firstLine(reported || stderr || r.assistantError || "rate limited")}` +
+          (untilReset !== null ? ` (the limit resets at ${new Date(r.rateLimit!.resetsAt! * 1000).toISOString()})` : ""),
+        r, delaySeconds,
+      );
+    }
+    // Running again with the same limits would spend the same again and stop at
+    // the same place: let the user decide (raise the limit, or resume the session).
+    case "turns":
+    case "budget": {
+      const what = r.subtype === "error_max_turns" ? "max_turns" : "max_budget_usd";
+      throw new PermanentJobError(
+        `claude stopped at the payload's ${what} limit (${reported || r.subtype}). Raise payload.${what}, or enqueue a ` +
+          `job with payload.resume = "${r.sessionId}" to continue the session.`,
+        { result: r },
+      );
+    }
+    case "unreachable": {
+      const delaySeconds = unreachableDelaySeconds(f.attempt);
+      const retried = r.apiRetries > 0 ? ` although it retried ${r.apiRetries} times by itself` : "";
+      throw new ClaudeRunError(
+        `claude could not reach the Anthropic API (${r.apiError ?? "no response"})${retried}: ${quoted("connection failed")}. ` +
+          "Check the worker host's network, DNS and proxy (HTTPS_PROXY); the job is retried in " +
+          `${formatDuration(delaySeconds * 1000)} at the earliest.`,
+        r, delaySeconds,
+      );
+    }
+    case null: {
+      // Any other failure after the CLI's own retries (a 5xx for minutes): an
+      // immediate retry would meet the same; wait minutes, not seconds.
+      const delaySeconds = r.apiRetries > 0 ? limitDelaySeconds(f.attempt, false) : 0;
+      throw new ClaudeRunError(failureMessage(r, reported, stderr), r, delaySeconds);
+    }
   }
-  throw new ClaudeRunError(failureMessage(r, reported, f.stderrTail), r);
 }
 
 /**
@@ -113,15 +216,37 @@ export function limitDelaySeconds(attempt: number, usageLimit: boolean): number 
   return Math.min(cap, base * 2 ** Math.max(0, Math.min(attempt - 1, 16)));
 }
 
-function failureMessage(r: ClaudeJobResult, reported: string, stderrTail: string): string {
+/**
+ * After the CLI spent about three minutes failing to reach the API: 5
+ * minutes, doubling per attempt, at most an hour. A network that is down
+ * rarely comes back within the seconds of the usual backoff.
+ */
+export function unreachableDelaySeconds(attempt: number): number {
+  return Math.min(3600, 300 * 2 ** Math.max(0, Math.min(attempt - 1, 16)));
+}
+
+/** Seconds from now until an epoch-seconds reset time, plus a minute; null if unknown or past. At most a week. */
+function secondsUntil(resetsAt: number | null, now = Date.now()): number | null {
+  if (resetsAt === null) return null;
+  const seconds = Math.ceil(resetsAt - now / 1000);
+  return seconds > 0 ? Math.min(seconds + 60, 7 * 24 * 3600) : null;
+}
+
+function failureMessage(r: ClaudeJobResult, reported: string, stderr: string): string {
   const how = r.signal !== null ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
   const why = r.isError
-    ? `claude reported an error (${r.subtype}) and ${how}: ${reported || "no message"}`
+    ? `claude reported an error (${[r.subtype, r.terminalReason, r.apiError, r.assistantError].filter(Boolean).join(", ")}) and ${how}: ${reported || "no message"}`
     : r.subtype === null
       ? `claude ${how} without a result`
       : `claude ${how}`;
-  const details = stderrTail ? `\n${stderrTail}` : r.isError ? "" : ` (stderr is empty; see ${r.stdoutLog})`;
+  const details = stderr ? `\n${stderr}` : r.isError ? "" : ` (stderr is empty; see ${r.stdoutLog})`;
   return bound(why + details);
+}
+
+/** The stderr tail less its lines that the reported text already says. */
+function withoutRepeats(stderrTail: string, reported: string): string {
+  if (!reported) return stderrTail;
+  return stderrTail.split("\n").filter((l) => l.trim() === "" || !reported.includes(l.trim())).join("\n").trim();
 }
 
 const firstLine = (text: string) => bound(text.split("\n")[0] ?? "", 500);

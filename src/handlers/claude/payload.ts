@@ -7,7 +7,13 @@ import { resolve } from "node:path";
 import { parseDuration } from "../../duration.ts";
 import { InputError } from "../../errors.ts";
 
-export const PERMISSION_MODES = ["default", "acceptEdits", "bypassPermissions", "dontAsk", "plan"] as const;
+/**
+ * The modes `--permission-mode` takes in Claude Code 2.1.197, the version the
+ * contract test runs (tests/contract/real-claude.test.ts): its own refusal
+ * lists exactly these. (2.1.332 has `manual` and no `default`; there a job
+ * asking for `default` fails at once, on the CLI's flag error.)
+ */
+export const PERMISSION_MODES = ["acceptEdits", "auto", "bypassPermissions", "default", "dontAsk", "plan"] as const;
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
 /** A validated payload, as stored: directories are absolute realpaths. */
@@ -56,7 +62,8 @@ export function validateClaudePayload(payload: Record<string, unknown>): ClaudeP
   if (p.disallowed_tools !== undefined) out.disallowed_tools = names("disallowed_tools", p.disallowed_tools);
   if (p.permission_mode !== undefined) {
     if (!(PERMISSION_MODES as readonly unknown[]).includes(p.permission_mode)) {
-      throw new InputError("payload.permission_mode", `must be one of ${PERMISSION_MODES.join(", ")}; got ${show(p.permission_mode)}`);
+      throw new InputError("payload.permission_mode",
+        `must be one of ${PERMISSION_MODES.join(", ")} (Claude Code 2.1.197's modes); got ${show(p.permission_mode)}`);
     }
     out.permission_mode = p.permission_mode as PermissionMode;
   }
@@ -98,9 +105,15 @@ export function claudeConcurrencyKey(payload: Record<string, unknown>): string |
   return `claude:${cwd}`;
 }
 
-/** The CLI arguments for a validated payload (the executable not included). */
+/**
+ * The CLI arguments for a validated payload (the executable not included).
+ * Without a permission mode, the seed's --dangerously-skip-permissions; with
+ * one, --permission-mode alone: next to --dangerously-skip-permissions the
+ * CLI ignores it (its init line still says bypassPermissions).
+ */
 export function buildClaudeArgs(p: ClaudePayload): string[] {
-  const args = ["--dangerously-skip-permissions", "--verbose", "--output-format", "stream-json"];
+  const args = p.permission_mode === undefined ? ["--dangerously-skip-permissions"] : ["--permission-mode", p.permission_mode];
+  args.push("--verbose", "--output-format", "stream-json");
   if (p.model !== undefined) args.push("--model", p.model);
   if (p.max_turns !== undefined) args.push("--max-turns", String(p.max_turns));
   if (p.max_budget_usd !== undefined) args.push("--max-budget-usd", String(p.max_budget_usd));
@@ -108,7 +121,6 @@ export function buildClaudeArgs(p: ClaudePayload): string[] {
   // so they must be followed by another flag, never by the prompt.
   if (p.allowed_tools?.length) args.push("--allowedTools", p.allowed_tools.join(","));
   if (p.disallowed_tools?.length) args.push("--disallowedTools", p.disallowed_tools.join(","));
-  if (p.permission_mode !== undefined) args.push("--permission-mode", p.permission_mode);
   if (p.append_system_prompt !== undefined) args.push("--append-system-prompt", p.append_system_prompt);
   for (const dir of p.add_dirs ?? []) args.push("--add-dir", dir);
   // The `=` form, so an id can never be read as a flag.
