@@ -3,10 +3,11 @@
 // faults we inject (with the time each was done), and cleanup that ends
 // everything we started, also on failure, Ctrl-C or SIGTERM.
 //
-// Every process we start carries CHAOS_RUN=<run folder> in its environment
-// (PostgreSQL's too; children inherit it, the fake Claude's `sleep` as well),
-// so cleanup can find exactly our processes and end them by pid. A detached
-// watchdog does the same if the harness itself is SIGKILLed.
+// Every process we start carries CHAOS_RUN=<run folder>/<scenario> in its
+// environment (PostgreSQL's too; children inherit it, the fake Claude's
+// `sleep` as well), so cleanup can find exactly our processes, a scenario's
+// or the whole run's, and end them by pid. A detached watchdog does the same
+// if the harness itself is SIGKILLed.
 //
 //   <run>/runtime/                 PostgreSQL binaries (hard links into node_modules)
 //   <run>/bin/claude               the fake CLI (tests/fixtures/fake-claude) under this Bun
@@ -53,11 +54,6 @@ export class Run {
     return run;
   }
 
-  /** What every child carries, so cleanup finds it; see runProcesses. */
-  get env(): Record<string, string> {
-    return { CHAOS_RUN: this.dir };
-  }
-
   async scenario(name: string, options: { startPg?: boolean } = {}): Promise<Scenario> {
     const s = await Scenario.open(this, name, options);
     this.scenarios.add(s);
@@ -83,7 +79,7 @@ export class Run {
 
   /** SIGKILL, by pid, every process of this run that is still alive. */
   killLeftovers(): number {
-    const left = runProcesses(this.dir);
+    const left = runProcesses(this.dir, { under: true });
     for (const p of left) {
       try {
         process.kill(p.pid, "SIGKILL");
@@ -106,7 +102,7 @@ export class Run {
       for f in "$R"/*/pg/postmaster.pid; do [ -f "$f" ] && kill -QUIT "$(head -1 "$f")" 2>/dev/null; done
       sleep 2
       for e in /proc/[0-9]*/environ; do
-        if tr '\\0' '\\n' < "$e" 2>/dev/null | grep -qxF "CHAOS_RUN=$R"; then p=\${e#/proc/}; kill -9 "\${p%/environ}" 2>/dev/null; fi
+        if tr '\\0' '\\n' < "$e" 2>/dev/null | grep -qE "^CHAOS_RUN=$R(/|$)"; then p=\${e#/proc/}; kill -9 "\${p%/environ}" 2>/dev/null; fi
       done
       rm -rf "$R"/*/pg "$R"/*/claude/logs "$R"/runtime`;
     this.watchdog = spawnProcess("/bin/sh", ["-c", script, "chaos-watchdog", this.dir, String(process.pid)], {
@@ -174,7 +170,7 @@ export class Scenario {
   static async open(run: Run, name: string, options: { startPg?: boolean }): Promise<Scenario> {
     const dir = join(run.dir, name);
     for (const sub of ["exec", "procs", "claude/logs"]) mkdirSync(join(dir, sub), { recursive: true });
-    const pg = await PrivatePg.create(dir, run.dir, run.env);
+    const pg = await PrivatePg.create(dir, run.dir, { CHAOS_RUN: dir });
     // The harness's own pool: progress, faults, the verdict. max 4: a crash cuts them all at once.
     const sql = createSql(pg.url, { max: 4, applicationName: "chaos-harness", connectTimeout: 5 });
     const s = new Scenario(run, name, dir, pg, sql);
@@ -185,6 +181,11 @@ export class Scenario {
   async startAndMigrate(): Promise<void> {
     await this.pg.start();
     await migrate(this.sql);
+  }
+
+  /** What every process of this scenario carries, so cleanup finds it; see runProcesses. */
+  get env(): Record<string, string> {
+    return { CHAOS_RUN: this.dir };
   }
 
   get execDir(): string {
@@ -200,7 +201,7 @@ export class Scenario {
     const errFile = join(this.dir, "procs", `${slot}-${gen}.err`);
     const outFd = openSync(outFile, "a");
     const errFd = openSync(errFile, "a");
-    const env: Record<string, string> = { ...cleanEnv(), ...this.run.env, DATABASE_URL: this.pg.url, CHAOS_APP: app,
+    const env: Record<string, string> = { ...cleanEnv(), ...this.env, DATABASE_URL: this.pg.url, CHAOS_APP: app,
       CHAOS_EXEC_DIR: this.execDir, CHAOS_CONCURRENCY: String(w.concurrency ?? 10), CHAOS_POOL: String(w.pool ?? 4),
       CHAOS_STOP_TIMEOUT_MS: String(w.stopTimeoutMs ?? 30_000) };
     if (w.pollMs) env.CHAOS_POLL_MS = String(w.pollMs);
@@ -282,7 +283,7 @@ export class Scenario {
    */
   strays(): ProcInfo[] {
     const workers = new Set(this.procs.filter((p) => p.exitedAt === undefined).map((p) => p.pid));
-    return runProcesses(this.run.dir).filter((p) =>
+    return runProcesses(this.dir).filter((p) =>
       !workers.has(p.pid) && !p.cmdline.startsWith("postgres") && !p.cmdline.includes(`${this.run.dir}/runtime/`));
   }
 
@@ -338,6 +339,14 @@ export class Scenario {
     await Promise.race([Promise.all(live.map((p) => p.exited)), Bun.sleep(5000)]);
     await this.sql.end({ timeout: 1 }).catch(() => {});
     await this.pg.crash().catch((e) => log(`${this.name}: stopping PostgreSQL: ${(e as Error).message}`));
+    // What a job left behind must not leak into the next scenario's figures.
+    for (const p of runProcesses(this.dir)) {
+      try {
+        process.kill(p.pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
     rmSync(this.pg.cluster, { recursive: true, force: true, maxRetries: 3 });
     rmSync(join(this.dir, "claude", "logs"), { recursive: true, force: true });
   }
@@ -437,7 +446,7 @@ export function sweepDeadRuns(): string[] {
       continue;
     }
     if (existsSync(`/proc/${owner}`) && !readFileSync(`/proc/${owner}/stat`, "utf8").includes(") Z")) continue;
-    const left = runProcesses(dir);
+    const left = runProcesses(dir, { under: true });
     for (const p of left) {
       try {
         process.kill(p.pid, "SIGKILL");

@@ -74,14 +74,19 @@ export function groupMembers(pgid: number, procs = allProcs()): ProcInfo[] {
   return procs.filter((p) => p.pgid === pgid && !dead(p.state));
 }
 
-/** Live processes whose environment holds CHAOS_RUN=<marker>. */
-export function runProcesses(marker: string): ProcInfo[] {
-  const needle = `\0CHAOS_RUN=${marker}\0`;
+/**
+ * Live processes whose environment holds CHAOS_RUN=<marker>, or with `under`
+ * also CHAOS_RUN=<marker>/... (a run's marker is its folder, a scenario's
+ * is its subfolder).
+ */
+export function runProcesses(marker: string, options: { under?: boolean } = {}): ProcInfo[] {
+  const exact = `CHAOS_RUN=${marker}`;
   const out: ProcInfo[] = [];
   for (const p of allProcs()) {
     if (p.pid === process.pid || dead(p.state)) continue;
     try {
-      if (`\0${readFileSync(`/proc/${p.pid}/environ`, "utf8")}`.includes(needle)) out.push(p);
+      const vars = readFileSync(`/proc/${p.pid}/environ`, "utf8").split("\0");
+      if (vars.some((v) => v === exact || (options.under === true && v.startsWith(`${exact}/`)))) out.push(p);
     } catch {
       /* exited, or not ours to read */
     }

@@ -2,9 +2,9 @@
 // PostgreSQL of its own (never the machine's server on 5432), prints its
 // verdict (a JSON line and a table) and fails the run when a target is missed.
 //
-//   bun run chaos                      everything (about 15 minutes on 2 cores)
-//   bun run chaos main --jobs=2000     one scenario, scaled
-//   bun run chaos --short              main with 2,000 jobs, backend-cut and claude-kill shortened (a few minutes)
+//   bun run chaos                      everything (about 4 minutes on 2 cores)
+//   bun run chaos main --jobs=2000     one scenario, scaled (pg-outage and backend-cut take at most 50, claude-kill 10)
+//   bun run chaos --short              main with 2,000 jobs, backend-cut and claude-kill shortened (under a minute)
 //   bun run chaos selfcheck            only the verdict's own check (planted faults must be caught)
 // Scenarios: main (1), pg-down-at-start (2), pg-outage (3), backend-cut (4), claude-kill (5), memory (6).
 // Exit: 0 all targets met, 1 a target missed, 2 the harness itself failed.
@@ -27,12 +27,15 @@ interface Options {
 
 type ScenarioFn = (run: Run, o: Options) => Promise<Verdict>;
 
+// --jobs scales each scenario's job count, capped where every job is a
+// long-lived slot (scenarios 3, 4) or a process tree of its own (5).
+const scaled = (o: Options, fallback: number, cap = Infinity) => Math.min(o.jobs ?? fallback, cap);
 const SCENARIOS: Record<string, { alias: string; fn: ScenarioFn }> = {
-  main: { alias: "1", fn: (run, o) => main(run, { jobs: o.jobs ?? (o.short ? 2000 : 20_000), short: o.short }) },
-  "pg-down-at-start": { alias: "2", fn: (run, o) => pgDownAtStart(run, { jobs: o.jobs ?? 20 }) },
-  "pg-outage": { alias: "3", fn: (run, o) => pgOutage(run, { jobs: o.jobs ?? 8, downMs: 30_000, jobMs: 10_000 }) },
-  "backend-cut": { alias: "4", fn: (run, o) => backendCut(run, o.short ? { jobs: o.jobs ?? 4, jobMs: 5000 } : { jobs: o.jobs ?? 8, jobMs: 10_000 }) },
-  "claude-kill": { alias: "5", fn: (run, o) => claudeKill(run, { jobs: o.jobs ?? (o.short ? 2 : 3), short: o.short }) },
+  main: { alias: "1", fn: (run, o) => main(run, { jobs: scaled(o, o.short ? 2000 : 20_000), short: o.short }) },
+  "pg-down-at-start": { alias: "2", fn: (run, o) => pgDownAtStart(run, { jobs: scaled(o, 20) }) },
+  "pg-outage": { alias: "3", fn: (run, o) => pgOutage(run, { jobs: scaled(o, 8, 50), downMs: 30_000, jobMs: 10_000 }) },
+  "backend-cut": { alias: "4", fn: (run, o) => backendCut(run, { jobs: scaled(o, o.short ? 4 : 8, 50), jobMs: o.short ? 5000 : 10_000 }) },
+  "claude-kill": { alias: "5", fn: (run, o) => claudeKill(run, { jobs: scaled(o, o.short ? 2 : 3, 10), short: o.short }) },
   memory: { alias: "6", fn: (run, o) => memory(run, { noop: o.jobs ?? 100_000, claude: Math.max(20, Math.round((o.jobs ?? 100_000) / 100)) }) },
 };
 const SHORT = ["main", "backend-cut", "claude-kill"];
