@@ -10,7 +10,8 @@
 // tests, so no worker runs a job an earlier test put back.
 
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { Queue } from "../../src/queue/client.ts";
 import { SIGNAL_REPEAT_WINDOW_MS } from "../../src/cli/main.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -95,8 +96,17 @@ async function stopNow(c: WorkerChild): Promise<void> {
 
 // The fake named by path: `bun run` puts node_modules/.bin first on PATH,
 // where a real `claude` may be installed; a test must never run that one.
-const workerArgs = () => ["worker", `--database-url=${db.url}`, `--log-dir=${tempDir("claude-jobs-logs-")}`,
+const workerArgs = (logDir = tempDir("claude-jobs-logs-")) => ["worker", `--database-url=${db.url}`, `--log-dir=${logDir}`,
   `--claude-path=${FAKE_BIN}/claude`, "--poll-interval=200ms", "--rescue-interval=500ms", "--kill-grace=1s", "--shutdown-timeout=20s"];
+
+/**
+ * Waits until the job's fake claude has written its first line. "running" in
+ * the database comes before the spawn, and a child being spawned is still in
+ * the worker's process group until it calls setsid: a group signal then is
+ * pending in it and kills it once it runs. The job is not what is under test.
+ */
+const untilSpawned = (logDir: string) => waitFor("the fake claude to have started", () =>
+  readdirSync(logDir).some((f) => f.endsWith(".stdout.log") && statSync(join(logDir, f)).size > 0));
 
 async function untilStarted(child: WorkerChild): Promise<WorkerChild> {
   children.push(child);
@@ -181,22 +191,26 @@ describe("Ctrl-C in a terminal: SIGINT to the worker's whole process group", () 
 
   for (const [name, command] of launchers) {
     test(`one press under ${name} is one signal: the running job is waited for, then exit 0`, async () => {
-      const worker = await untilStarted(spawnGroup([...(await command()), ...workerArgs()]));
+      const logDir = tempDir("claude-jobs-logs-");
+      const worker = await untilStarted(spawnGroup([...(await command()), ...workerArgs(logDir)]));
       const id = await enqueueClaude("fake:sleep=1500ms");
       await waitFor("the job to run", async () => (await status(id)()) === "running");
+      await untilSpawned(logDir);
       process.kill(-worker.proc.pid, "SIGINT");
       expect(await worker.exited).toBe(0);
       expect(worker.stderr()).toContain(GRACEFUL);
       expect(worker.stderr()).not.toMatch(IMMEDIATE);
       const job = await jobRow(db.sql, id);
-      expect({ status: job.status, attempts: job.attempts }).toEqual({ status: "finished", attempts: 1 });
+      expect({ status: job.status, attempts: job.attempts, errors: job.errors }).toEqual({ status: "finished", attempts: 1, errors: [] });
     });
   }
 
   test("a second press after the repeat window under `bun run start worker` stops the job at once", async () => {
-    const worker = await untilStarted(spawnGroup([process.execPath, "run", "start", ...workerArgs()]));
+    const logDir = tempDir("claude-jobs-logs-");
+    const worker = await untilStarted(spawnGroup([process.execPath, "run", "start", ...workerArgs(logDir)]));
     const id = await enqueueClaude("fake:hang");
     await waitFor("the job to run", async () => (await status(id)()) === "running");
+    await untilSpawned(logDir);
     process.kill(-worker.proc.pid, "SIGINT");
     await waitFor("the graceful stop to begin", () => worker.stderr().includes(GRACEFUL));
     await Bun.sleep(SIGNAL_REPEAT_WINDOW_MS + 100);
