@@ -61,6 +61,7 @@ export interface JobRow {
   id: string;
   status: string;
   attempts: number;
+  error?: string | null;
 }
 
 export function readExecLines(execDir: string): ExecLine[] {
@@ -122,6 +123,7 @@ export interface Findings {
   finishedUnworked: string[];
   notFinal: { id: string; status: string }[];
   failed: string[];
+  failedRows: JobRow[];
   cancelled: string[];
   open: Execution[];
   statuses: Record<string, number>;
@@ -183,6 +185,7 @@ export function analyze(input: {
     finishedUnworked,
     notFinal,
     failed: rows.filter((r) => r.status === "failed").map((r) => r.id),
+    failedRows: rows.filter((r) => r.status === "failed"),
     cancelled: rows.filter((r) => r.status === "cancelled").map((r) => r.id),
     open: executions.filter((e) => e.endBy === "open"),
     statuses,

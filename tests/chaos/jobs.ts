@@ -43,7 +43,7 @@ export async function enqueueDurably(sql: Sql, jobs: JobInsert[], timeoutMs = 12
 }
 
 export async function jobRows(sql: Sql): Promise<JobRow[]> {
-  return (await sql`SELECT id::text, status::text, attempts FROM claude_jobs`) as unknown as JobRow[];
+  return (await sql`SELECT id::text, status::text, attempts, error FROM claude_jobs`) as unknown as JobRow[];
 }
 
 /** Counts of jobs not yet final (queued, scheduled or running); null while the database does not answer. */
@@ -98,7 +98,7 @@ export async function commonChecks(v: Verdict, f: Findings, s: Scenario, t0: num
   v.figure("final states", f.statuses);
   v.zero("lost", f.missing.length + f.finishedUnworked.length);
   v.zero("not final", f.notFinal.length);
-  v.zero("failed (attempts used up)", f.failed.length);
+  v.zero("failed", f.failed.length);
   v.zero("overlapping pairs", f.overlaps.length);
   v.zero("re-runs, worker alive", f.liveReruns.length);
   v.zero("worker crashes", s.crashes.length);
@@ -115,6 +115,9 @@ export async function commonChecks(v: Verdict, f: Findings, s: Scenario, t0: num
     v.note(`re-run while its worker lived: job ${r.job}: ${describeExecution(r.previous, t0)} then ${describeExecution(r.rerun, t0)}`);
   }
   for (const n of f.notFinal.slice(0, 3)) v.note(`not final: ${n.id} is ${n.status}`);
+  const failures = new Map<string, number>();
+  for (const r of f.failedRows) failures.set((r.error ?? "no error").slice(0, 200), (failures.get((r.error ?? "no error").slice(0, 200)) ?? 0) + 1);
+  for (const [error, n] of failures) v.note(`failed x${n}: ${error}`);
   const causes = new Map<string, number>();
   for (const c of s.crashes) {
     const key = `code ${c.code}${c.signal ? ` signal ${c.signal}` : ""}: ${c.why}`;

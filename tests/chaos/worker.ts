@@ -88,8 +88,10 @@ function recordedClaude(dir: string): HandlerDefinition {
   const inner = createClaudeHandler({
     logDir: join(dir, "logs"),
     killGraceMs: Number(env.CHAOS_KILL_GRACE_MS ?? 2000),
-    // The fake CLI first on PATH; IS_SANDBOX=1 because we run as root; CHAOS_RUN so cleanup finds its processes.
-    env: { PATH: `${join(dir, "bin")}:${env.PATH ?? "/usr/bin:/bin"}`, HOME: join(dir, "home"), IS_SANDBOX: "1", CHAOS_RUN: env.CHAOS_RUN },
+    // The fake CLI first on PATH; IS_SANDBOX=1 because we run as root; a dummy key because the fake,
+    // like the real CLI, refuses to run logged out (it calls no API); CHAOS_RUN so cleanup finds its processes.
+    env: { PATH: `${join(dir, "bin")}:${env.PATH ?? "/usr/bin:/bin"}`, HOME: join(dir, "home"), IS_SANDBOX: "1",
+      ANTHROPIC_API_KEY: "sk-ant-chaos-fake-key", CHAOS_RUN: env.CHAOS_RUN },
   });
   return {
     ...inner,
