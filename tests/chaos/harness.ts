@@ -65,6 +65,11 @@ export class Run {
     this.scenarios.delete(s);
   }
 
+  /** Closes scenarios still open (one whose code threw): the next one must start alone. */
+  async closeOpen(): Promise<void> {
+    for (const s of this.scenarios) await this.closeScenario(s).catch((e) => log(`closing ${s.name}: ${(e as Error).message}`));
+  }
+
   /** Ends every scenario, then every process still carrying our marker. Idempotent. */
   cleanup(): Promise<void> {
     this.cleaning ??= (async () => {

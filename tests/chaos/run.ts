@@ -108,6 +108,8 @@ try {
       log(`scenario ${name}: harness error: ${error}`);
       console.log(JSON.stringify({ scenario: name, pass: false, harnessError: (e as Error).message }));
       verdicts.push({ name, verdict: null, seconds: (performance.now() - started) / 1000, error: (e as Error).message });
+    } finally {
+      await run.closeOpen();
     }
   }
 } finally {

@@ -7,7 +7,7 @@
 
 import { now } from "../pg.ts";
 import { log, waitReady, type Run, type WorkerProc } from "../harness.ts";
-import { chaosJob, commonChecks, enqueueDurably, finalCount, findings, openNow, waitDrained } from "../jobs.ts";
+import { chaosJob, commonChecks, enqueueDurably, finalCount, findings, MAX_ATTEMPTS, openNow, waitDrained } from "../jobs.ts";
 import { Verdict } from "../verdict.ts";
 
 export interface MainOptions {
@@ -18,7 +18,7 @@ export interface MainOptions {
 const WORKERS = 4;
 const CONCURRENCY = 10;
 const JOB_MS = [20, 200] as const;
-/** The library's probe interval, faster poll and rescue than its defaults so a run takes a minute, not ten. */
+/** Poll and rescue faster than the library's defaults (5 s, 15 s) so a run takes a minute, not ten; its own lock probe interval. */
 export const WORKER_SETTINGS = { pollMs: 1000, rescueMs: 2000 } as const;
 
 export async function main(run: Run, o: MainOptions): Promise<Verdict> {
@@ -142,7 +142,7 @@ export async function main(run: Run, o: MainOptions): Promise<Verdict> {
   v.figure("enqueue batches given up", enqueueFailures);
   v.figure("worker processes started", s.procs.length);
   v.figure("workers SIGKILLed at the end (stop hung)", stop.sigkilled);
-  v.figure("settings", { workers: WORKERS, concurrency: CONCURRENCY, jobMs: JOB_MS, maxAttempts: 10, ...WORKER_SETTINGS });
+  v.figure("settings", { workers: WORKERS, concurrency: CONCURRENCY, jobMs: JOB_MS, maxAttempts: MAX_ATTEMPTS, ...WORKER_SETTINGS });
   for (const e of leftRunning.slice(0, 3)) v.note(`left running: job ${e.job} attempt ${e.attempt} in pid ${e.pid} after the drain`);
   await run.closeScenario(s);
   return v;
