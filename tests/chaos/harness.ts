@@ -17,7 +17,7 @@
 
 import { spawn as spawnProcess, type ChildProcess } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
-  rmSync, writeFileSync } from "node:fs";
+  rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createSql, type Sql } from "../../src/db/connect.ts";
 import { migrate } from "../../src/db/migrate.ts";
@@ -438,9 +438,17 @@ function tail(file: string, lines: number): string {
   }
 }
 
-/** Run folders of earlier runs whose harness died without cleaning up: stop what they left. */
+/** Folders of earlier runs kept for their logs; older ones are deleted. */
+const KEEP_RUNS = 5;
+
+/**
+ * Run folders of earlier runs whose harness is gone: stop what they left (a
+ * harness SIGKILLed before its watchdog could), delete their clusters, and
+ * delete all but the newest KEEP_RUNS folders (their logs).
+ */
 export function sweepDeadRuns(): string[] {
   const swept: string[] = [];
+  const dead: { dir: string; mtime: number }[] = [];
   for (const name of readdirSync("/tmp")) {
     if (!name.startsWith("claude-jobs-chaos-")) continue;
     const dir = join("/tmp", name);
@@ -471,6 +479,8 @@ export function sweepDeadRuns(): string[] {
     }
     rmSync(join(dir, "runtime"), { recursive: true, force: true });
     if (left.length > 0) swept.push(`${dir} (${left.length} processes)`);
+    dead.push({ dir, mtime: statSync(dir).mtimeMs });
   }
+  for (const old of dead.sort((a, b) => b.mtime - a.mtime).slice(KEEP_RUNS)) rmSync(old.dir, { recursive: true, force: true });
   return swept;
 }

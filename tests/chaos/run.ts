@@ -77,7 +77,7 @@ if (names.includes("selfcheck") || !self.pass) {
 
 for (const swept of sweepDeadRuns()) log(`stopped what an earlier, dead run left: ${swept}`);
 const run = Run.create();
-log(`run folder ${run.dir} (logs kept; clusters removed at the end)`);
+log(`run folder ${run.dir} (logs kept, the last 5 runs'; clusters removed at the end)`);
 
 let exiting = false;
 async function leave(code: number, why: string): Promise<never> {
