@@ -73,6 +73,8 @@ export async function main(run: Run, o: MainOptions): Promise<Verdict> {
   // after the crash must not skip any); SIGKILLs come every few seconds
   // throughout. The fault phase ends when all have fired and 85% is done.
   let termed: WorkerProc | undefined;
+  // The cut worker is spared SIGKILL for a while: what it does next (re-take its lock, keep its jobs) is the test.
+  let cutVictim: { p: WorkerProc; until: number } | undefined;
   const plan: { at: number; run: () => Promise<boolean> }[] = [
     { at: 0.3, run: async () => {
       fault("postgres-crash", "pg_ctl stop -m immediate, restart after 2 s");
@@ -85,6 +87,7 @@ export async function main(run: Run, o: MainOptions): Promise<Verdict> {
       if (!p) return false;
       const running = runningIn(p);
       const names = await s.terminateBackends(p).catch((e: unknown) => [`failed: ${(e as Error).message}`]);
+      cutVictim = { p, until: Date.now() + 5000 };
       fault("terminate-backends", `${names.length} backends of ${p.app} (pid ${p.pid}: ${[...new Set(names)].join(", ")}), ${running} jobs running`);
       return true;
     } },
@@ -113,7 +116,8 @@ export async function main(run: Run, o: MainOptions): Promise<Verdict> {
         lastPlanned = Date.now();
       }
     } else if (Date.now() >= nextKill) {
-      const p = pick(termed ? [termed] : []);
+      const spared = [termed, cutVictim && Date.now() < cutVictim.until ? cutVictim.p : undefined].filter((x): x is WorkerProc => !!x);
+      const p = pick(spared);
       const running = p ? runningIn(p) : 0; // before the kill, which closes them
       if (p && s.signal(p, "SIGKILL")) {
         kills++;
