@@ -3,6 +3,7 @@
 
 import postgres from "postgres";
 import { ConfigError, DatabaseUnreachableError } from "../errors.ts";
+import { isDatabaseUnavailable } from "./unavailable.ts";
 
 export type Sql = postgres.Sql;
 /** A pool or a transaction: every query wrapper accepts either. */
@@ -52,20 +53,6 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   return sql;
 }
 
-/** Network failures that end when the server (or its name, or the route to it) comes up. */
-const UNAVAILABLE_NETWORK = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "EHOSTDOWN", "ENETUNREACH", "ENETDOWN", "EPIPE",
-  // A name that does not resolve yet: a compose or Kubernetes service whose
-  // container is not up, a host still bringing its network up at boot.
-  "ENOTFOUND", "EAI_AGAIN",
-  // A Unix socket (host=/var/run/postgresql) that is not there while the server is down.
-  "ENOENT",
-  // postgres.js's own: no answer within connect_timeout; closed while starting up.
-  "CONNECT_TIMEOUT", "CONNECTION_CLOSED",
-]);
-/** SQLSTATEs of a server that is there but not taking connections now: starting, shutting down, full. */
-const UNAVAILABLE_SQLSTATE = new Set(["57P01", "57P02", "57P03", "53300", "08000", "08001", "08003", "08004", "08006"]);
-
 /**
  * Whether a failed connect (a DatabaseUnreachableError from `connect`, or the
  * driver's error itself) means the server is not available yet, so that
@@ -75,7 +62,5 @@ const UNAVAILABLE_SQLSTATE = new Set(["57P01", "57P02", "57P03", "53300", "08000
  * (a ConfigError before any connection).
  */
 export function isServerUnavailable(e: unknown): boolean {
-  const cause = e instanceof DatabaseUnreachableError ? e.cause : e;
-  const code = (cause as { code?: unknown } | null | undefined)?.code;
-  return typeof code === "string" && (UNAVAILABLE_NETWORK.has(code) || UNAVAILABLE_SQLSTATE.has(code));
+  return isDatabaseUnavailable(e instanceof DatabaseUnreachableError ? e.cause : e);
 }

@@ -17,6 +17,7 @@ import retry from "../../sql/queries/job_retry.sql" with { type: "text" };
 import runNow from "../../sql/queries/job_run_now.sql" with { type: "text" };
 import deleteOne from "../../sql/queries/job_delete.sql" with { type: "text" };
 import progress from "../../sql/queries/job_progress.sql" with { type: "text" };
+import runningOfWorker from "../../sql/queries/job_running_of_worker.sql" with { type: "text" };
 
 type Row = Record<string, unknown>;
 
@@ -196,6 +197,11 @@ export async function jobRescue(sql: Queryable, certainlyDead: number[] = []): P
     }
   }
   return out;
+}
+
+/** The attempts the database says a worker runs. */
+export async function jobRunningOfWorker(sql: Queryable, workerId: number): Promise<{ id: string; attempt: number }[]> {
+  return (await run(sql, runningOfWorker, [workerId])).map((r) => ({ id: r.id as string, attempt: r.attempts as number }));
 }
 
 /** Of the attempts a worker runs, those it must stop: cancelled, or no longer its own. */

@@ -3,8 +3,8 @@
 // thousands of small writes into a few large ones; idle, a completion is
 // written at once. A write that fails (database away) is retried, never lost.
 
-import type { Sql } from "../db/connect.ts";
 import { jobCompleteMany, type Completion } from "../db/jobs.ts";
+import type { WorkerDb } from "./db.ts";
 
 const MAX_BATCH = 1000;
 const RETRY_MS = 500;
@@ -24,12 +24,18 @@ interface Pending {
 export class Completer {
   private buffer: Pending[] = [];
   private flushing: Promise<void> | null = null;
+  private readonly inFlight = new Set<string>();
 
-  constructor(private readonly sql: Sql, private readonly events: CompleterEvents) {}
+  constructor(private readonly db: WorkerDb, private readonly events: CompleterEvents) {}
 
   add(workerId: number, done: Completion): void {
     this.buffer.push({ workerId, done });
     this.flushing ??= this.flushLoop();
+  }
+
+  /** Whether an outcome of this job waits to be written (or is being written). */
+  holds(id: string): boolean {
+    return this.buffer.some((p) => p.done.id === id) || this.inFlight.has(id);
   }
 
   /** Resolves when everything added so far is written. */
@@ -47,11 +53,14 @@ export class Completer {
         else rest.push(p);
       }
       this.buffer = rest;
+      for (const d of batch) this.inFlight.add(d.id);
       try {
-        const owned = await jobCompleteMany(this.sql, workerId, batch);
+        const owned = await this.db.run((sql) => jobCompleteMany(sql, workerId, batch));
+        this.inFlight.clear();
         this.events.written(batch, owned);
       } catch (e: unknown) {
         this.buffer.unshift(...batch.map((done) => ({ workerId, done })));
+        this.inFlight.clear();
         this.events.error(e);
         await Bun.sleep(RETRY_MS);
       }

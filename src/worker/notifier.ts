@@ -18,16 +18,22 @@ export interface NotifierEvents {
 
 export class Notifier {
   private unlisteners: (() => Promise<void>)[] = [];
+  /** Channels listened to (postgres.js re-listens them by itself after a reconnect). */
+  private readonly subscribed = new Set<string>();
 
   constructor(private readonly sql: Sql, private readonly events: NotifierEvents) {}
 
+  /** Listens to the channels not yet listened to; called at start and again after a reconnect. */
   async start(): Promise<void> {
     const subscribe = async (channel: string, onNotify: (payload: string) => void) => {
+      if (this.subscribed.has(channel)) return;
+      this.subscribed.add(channel);
       try {
         const { unlisten } = await this.sql.listen(channel, onNotify, () => this.events.listening(channel));
         this.unlisteners.push(unlisten);
       } catch (e: unknown) {
-        // Polling still runs; postgres.js keeps trying to re-listen.
+        // Polling still runs; the next start() (after a reconnect) tries again.
+        this.subscribed.delete(channel);
         this.events.error(e);
       }
     };
@@ -39,6 +45,7 @@ export class Notifier {
 
   async stop(): Promise<void> {
     const all = this.unlisteners.splice(0);
+    this.subscribed.clear();
     await Promise.all(all.map((u) => u().catch(() => {})));
   }
 }

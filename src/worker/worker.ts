@@ -22,14 +22,15 @@
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import type { Sql } from "../db/connect.ts";
-import { jobOwnershipCheck, jobProgress, jobRescue, type Completion, type RescueSuspect } from "../db/jobs.ts";
-import { isDatabaseUnavailable } from "../db/unavailable.ts";
+import { jobOwnershipCheck, jobProgress, jobRescue, jobRunningOfWorker, type Completion, type RescueSuspect } from "../db/jobs.ts";
+import { isDatabaseUnavailable, QUERY_TIMEOUT } from "../db/unavailable.ts";
 import type { AbortReason, Handler, JobRecord } from "../handlers/types.ts";
 import { HandlerRegistry } from "../handlers/registry.ts";
 import { isProcessAlive, pidNamespaceId, processesWithEnv, processStartTime } from "../proc/scan.ts";
 import { OWNER_ENV, OWNER_TOKEN } from "../proc/guard.ts";
 import { MAX_TIMER_MS, formatDuration } from "../duration.ts";
 import { Completer } from "./completer.ts";
+import { QUERY_TIMEOUT_MS, WorkerDb } from "./db.ts";
 import { abort, execute, type RunningJob } from "./executor.ts";
 import { DEFAULT_HANDLER_STOP_MS, livenessTimings, type LivenessTimings } from "./liveness.ts";
 import { LockNotFreeError, WorkerLock } from "./lock.ts";
@@ -41,6 +42,12 @@ const COMPLETER_DRAIN_MS = 10_000;
 /** Retrying the database (at start, and to take the lock again): from this, doubling, to the cap. */
 const RETRY_FIRST_MS = 250;
 const RETRY_CAP_MS = 5000;
+/**
+ * One attempt to open the lock session and take the lock. postgres.js's
+ * connect_timeout covers only the TCP connect: a server (or a proxy) that
+ * accepts and never answers would hold the attempt forever.
+ */
+const ACQUIRE_TIMEOUT_MS = 15_000;
 
 export type WorkerState = "new" | "starting" | "running" | "reconnecting" | "stopping" | "stopped";
 
@@ -78,6 +85,8 @@ export class Worker extends EventEmitter {
   private readonly kinds: string[];
   private readonly options: { pollIntervalMs: number; rescueIntervalMs: number; jobTimeoutMs: number | null };
   private readonly lock: WorkerLock;
+  /** The worker's own connections for outcomes, progress, rescues and checks (not the caller's pool). */
+  private readonly db: WorkerDb;
   private readonly notifier: Notifier;
   private readonly completer: Completer;
   private readonly running = new Map<string, RunningJob>();
@@ -134,7 +143,9 @@ export class Worker extends EventEmitter {
       listening: () => { this.requestFetch(); void this.checkOwnership(); },
       error: (e) => this.report(e),
     });
-    this.completer = new Completer(this.sql, {
+    const appName = (this.sql.options.connection as Record<string, string | undefined>).application_name ?? "claude-jobs";
+    this.db = new WorkerDb(this.sql, `${appName} worker`);
+    this.completer = new Completer(this.db, {
       written: (done, owned) => this.onWritten(done, owned),
       error: (e) => this.report(e),
     });
@@ -169,8 +180,7 @@ export class Worker extends EventEmitter {
       try {
         // A connection attempt can hang (a black-holed host, until
         // connect_timeout): stop() must not wait for it.
-        const acquired = await Promise.race([this.lock.acquire().then(() => true), this.stopSignaled]);
-        if (!acquired) { this.lock.abandon(); return; }
+        if (!(await this.acquireLock())) return;
         break;
       } catch (e: unknown) {
         if (!isDatabaseUnavailable(e)) throw e;
@@ -229,6 +239,7 @@ export class Worker extends EventEmitter {
     await this.reconnecting;
     await this.rescuing;
     await this.lock.release();
+    await this.db.end();
     this._state = "stopped";
     this.emit("worker:stop", { id: this.id });
   }
@@ -237,6 +248,27 @@ export class Worker extends EventEmitter {
     // Jitter keeps many workers from polling in lockstep.
     const t = setInterval(() => void fn(), ms * (0.9 + Math.random() * 0.2));
     this.timers.add(t);
+  }
+
+  /**
+   * One attempt at the lock: true when taken, false when stop() came first.
+   * Throws what the attempt threw, or a timeout (as a connection error).
+   */
+  private async acquireLock(): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`no answer from PostgreSQL in ${formatDuration(ACQUIRE_TIMEOUT_MS)}`), { code: "CONNECT_TIMEOUT" })), ACQUIRE_TIMEOUT_MS);
+    });
+    try {
+      const taken = await Promise.race([this.lock.acquire().then(() => true), this.stopSignaled, timeout]);
+      if (!taken) this.lock.abandon();
+      return taken;
+    } catch (e: unknown) {
+      this.lock.abandon(); // a hanging attempt is dropped, not left to finish later
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Sleeps, or returns early when stop() is called. */
@@ -271,7 +303,7 @@ export class Worker extends EventEmitter {
         if (free <= 0) break; // a finishing job asks again
         let jobs: JobRecord[];
         try {
-          jobs = await this.lock.claim({ queues: this.queues, kinds: this.kinds, limit: free });
+          jobs = await this.claim(free);
         } catch (e: unknown) {
           if ((e as { code?: string }).code === "23505") { this.fetchWanted = true; continue; } // lost a key race
           this.report(e);
@@ -291,6 +323,47 @@ export class Worker extends EventEmitter {
     }
   }
 
+  /**
+   * A claim on the lock session, bounded: one that gets no answer in time
+   * means the session is in trouble, so it is replaced. If that claim did
+   * commit, its jobs are found and put back after the lock is taken again
+   * (reconcile).
+   */
+  private async claim(limit: number): Promise<JobRecord[]> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const overrun = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.toReconnecting("a claim got no answer");
+        reject(Object.assign(new Error("a claim got no answer"), { code: QUERY_TIMEOUT }));
+      }, QUERY_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([this.lock.claim({ queues: this.queues, kinds: this.kinds, limit }), overrun]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * After the lock is taken again: jobs the database says we run but we do
+   * not (a claim whose answer was lost with the old session) go back to the
+   * queue, the attempt not counted. No rescuer would take them from a live
+   * worker. Outcomes still waiting in the completer are left to it.
+   */
+  private async reconcile(): Promise<void> {
+    try {
+      const owned = await this.db.run((sql) => jobRunningOfWorker(sql, this.lock.id));
+      for (const o of owned) {
+        if (this.running.has(o.id) || this.completer.holds(o.id)) continue;
+        this.completer.add(this.lock.id, {
+          id: o.id, attempt: o.attempt, status: "queued", error: null, result: null, retryInMs: 0, refund: true,
+        });
+      }
+    } catch (e: unknown) {
+      this.report(e);
+    }
+  }
+
   private handBack(job: JobRecord): void {
     this.completer.add(job.workerId!, {
       id: job.id, attempt: job.attempts, status: "queued", error: null, result: null, retryInMs: 0, refund: true,
@@ -300,7 +373,7 @@ export class Worker extends EventEmitter {
   private startJob(job: JobRecord): void {
     const workerId = this.lock.id;
     const progress = (patch: Record<string, unknown>) => {
-      jobProgress(this.sql, { id: job.id, workerId, attempt: job.attempts, patch }).catch((e: unknown) => this.report(e));
+      this.db.run((sql) => jobProgress(sql, { id: job.id, workerId, attempt: job.attempts, patch })).catch((e: unknown) => this.report(e));
     };
     const run = execute(job, this.registry.get(job.kind), { timeoutMs: this.options.jobTimeoutMs, progress });
     this.running.set(job.id, run);
@@ -348,7 +421,7 @@ export class Worker extends EventEmitter {
     const mine = [...this.running.values()];
     if (mine.length === 0) return;
     try {
-      const stale = await jobOwnershipCheck(this.sql, this.lock.id, mine.map((r) => ({ id: r.job.id, attempt: r.job.attempts })));
+      const stale = await this.db.run((sql) => jobOwnershipCheck(sql, this.lock.id, mine.map((r) => ({ id: r.job.id, attempt: r.job.attempts }))));
       for (const s of stale) {
         this.stopJob(s.id, s.cancelled
           ? { kind: "cancelled", message: "cancelled by request" }
@@ -369,12 +442,12 @@ export class Worker extends EventEmitter {
 
   private async rescuePass(): Promise<void> {
     try {
-      let outcome = await jobRescue(this.sql);
+      let outcome = await this.db.run((sql) => jobRescue(sql));
       // Suspects on this host whose process is gone, with nothing it started
       // left alive, are dead for certain: no grace to wait out.
       const dead = outcome.suspects.filter((s) => certainlyDeadHere(s)).map((s) => s.workerId);
       if (dead.length > 0) {
-        const second = await jobRescue(this.sql, dead);
+        const second = await this.db.run((sql) => jobRescue(sql, dead));
         outcome = { rescued: [...outcome.rescued, ...second.rescued], suspects: second.suspects };
       }
       if (outcome.rescued.length > 0) {
@@ -421,7 +494,7 @@ export class Worker extends EventEmitter {
     for (let delay = RETRY_FIRST_MS; this._state === "reconnecting"; delay = Math.min(delay * 2, RETRY_CAP_MS)) {
       this.checkFence();
       try {
-        if (!(await Promise.race([this.lock.acquire().then(() => true), this.stopSignaled]))) { this.lock.abandon(); return; }
+        if (!(await this.acquireLock())) return;
       } catch (e: unknown) {
         // Unreachable, or our old session not yet ended: try again. Anything
         // else is reported, and tried again too: a live worker does not give up.
@@ -436,6 +509,7 @@ export class Worker extends EventEmitter {
       this.emit("worker:reconnected", { id: this.id, generation: this.lock.generation, running: this.running.size, fenced });
       void this.notifier.start(); // channels that could not be listened to
       void this.checkOwnership();
+      await this.reconcile();
       this.requestFetch();
       return;
     }

@@ -117,6 +117,39 @@ describe("a live worker that loses its session keeps its jobs", () => {
     const next = await queue.enqueue({ kind: "job", payload: {} });
     await waitFor("a new job to run", () => executions.some((e) => e.id === next));
   });
+
+  test("a claim that committed while its answer was lost: after the lock is taken again the job goes back and runs", async () => {
+    const ran: string[] = [];
+    const worker = await pool.start({ sql: db.sql, ...FAST, handlers: { job: async ({ job }: HandlerContext) => { ran.push(job.id); } } });
+    // As a claim leaves it: running under this worker, attempt counted, and nothing runs it.
+    const id = await queue.enqueue({ kind: "job", payload: {}, delay: "1h" });
+    await db.sql`UPDATE claude_jobs SET status = 'running', worker_id = ${worker.id}, attempts = 1, started_at = now() WHERE id = ${id}`;
+    const back = nextEvent(worker, "worker:reconnected");
+    const [holder] = await lockHolderPids(worker.id);
+    await db.sql`SELECT pg_terminate_backend(${holder!})`;
+    await back;
+    await waitFor("the job to be put back and run", () => ran.includes(id));
+    await waitFor("it to finish", async () => (await jobRow(db.sql, id)).status === "finished");
+    expect((await jobRow(db.sql, id)).attempts).toBe(1); // the lost claim's attempt was not counted
+  });
+});
+
+describe("the worker's own connections", () => {
+  test("a query that gets no answer in time is given up, and the client is replaced by a fresh one", async () => {
+    const { WorkerDb } = await import("../../src/worker/db.ts");
+    const { isDatabaseUnavailable } = await import("../../src/db/unavailable.ts");
+    const wdb = new WorkerDb(db.sql, "own-connections", 1);
+    try {
+      const [first] = await wdb.run((sql) => sql`SELECT pg_backend_pid() AS pid`);
+      const error = await wdb.run((sql) => sql`SELECT pg_sleep(5)`, 200).catch((e: unknown) => e);
+      expect(isDatabaseUnavailable(error)).toBe(true);
+      // The stuck client held the only connection; the new one answers at once, on another backend.
+      const [second] = await wdb.run((sql) => sql`SELECT pg_backend_pid() AS pid`, 2000);
+      expect(second!.pid).not.toBe(first!.pid);
+    } finally {
+      await wdb.end();
+    }
+  });
 });
 
 describe("a worker that cannot prove its lock fences itself before anyone may rescue", () => {

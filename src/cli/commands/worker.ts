@@ -79,7 +79,14 @@ export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").
     pollIntervalMs: s.pollIntervalMs, rescueIntervalMs: s.rescueIntervalMs,
   });
   worker.on("error", (e: unknown) => ctx.err(`worker error: ${(e as Error).message ?? e}`));
-  worker.on("worker:lock-lost", () => ctx.err("worker lost its database lock; stopped its jobs and is registering again"));
+  // One line per change of the worker's connection state, never one per failed query.
+  worker.on("worker:waiting", (e: { reason: string }) => ctx.err(`worker waiting for PostgreSQL (${e.reason}); retrying`));
+  worker.on("worker:disconnected", (e: { id: number; reason: string; running: number }) =>
+    ctx.err(`worker ${e.id} lost its database session (${e.reason}); not claiming, ${e.running} running job(s) go on; reconnecting`));
+  worker.on("worker:reconnected", (e: { id: number; generation: number; running: number; fenced: boolean }) =>
+    ctx.err(`worker ${e.id} is back: holds its lock again (session ${e.generation})${e.fenced ? "" : `, kept its ${e.running} running job(s)`}`));
+  worker.on("worker:fenced", (e: { id: number; jobs: string[] }) =>
+    ctx.err(`worker ${e.id} could not prove its lock in time: stopped its ${e.jobs.length} job(s) so that none can run twice; they go back to the queue`));
   worker.on("job:rescued", (jobs: { id: string; status: string }[]) =>
     ctx.err(`rescued ${jobs.length} job(s) of dead workers: ${jobs.map((j) => `${j.id} -> ${j.status}`).join(", ")}`));
   return worker;
