@@ -10,7 +10,7 @@ export type Sql = postgres.Sql;
 export type Queryable = postgres.Sql | postgres.TransactionSql;
 
 export interface ConnectOptions {
-  /** Pool size. A worker needs this plus two dedicated connections (its lock and LISTEN). */
+  /** Pool size. A worker opens its own connections besides (README: Connections). */
   max?: number;
   applicationName?: string;
   /** Seconds to wait for a connection before giving up. */

@@ -144,7 +144,7 @@ export class Worker extends EventEmitter {
       error: (e) => this.report(e),
     });
     const appName = (this.sql.options.connection as Record<string, string | undefined>).application_name ?? "claude-jobs";
-    this.db = new WorkerDb(this.sql, `${appName} worker`);
+    this.db = new WorkerDb(this.sql, `${appName} data`);
     this.completer = new Completer(this.db, {
       written: (done, owned) => this.onWritten(done, owned),
       error: (e) => this.report(e),

@@ -146,7 +146,8 @@ export async function openForWorker(ctx: CliContext, options: Omit<OpenOptions, 
 
 export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<number> {
   const settings = workerSettings(ctx, values);
-  const db = await openForWorker(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 4, applicationName: "claude-jobs worker" });
+  // The pool checks the schema and is the template of the worker's own connections (src/worker/db.ts).
+  const db = await openForWorker(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1, applicationName: "claude-jobs worker" });
   if (!db) return 0;
   try {
     const worker = buildWorker(ctx, db.sql, settings);
