@@ -9,7 +9,9 @@ import { ConflictError, InputError, NotFoundError } from "../errors.ts";
 import type { Handler, HandlerDefinition, JobRecord, JobStatus } from "../handlers/types.ts";
 import { toDefinition } from "../handlers/types.ts";
 import { builtinValidators } from "../handlers/registry.ts";
-import { validateEnqueue, validateId, validateQueueName, validateStatus, type EnqueueParams } from "./validate.ts";
+import {
+  parseCursorTime, validateEnqueue, validateId, validateKindName, validateQueueName, validateStatus, type EnqueueParams,
+} from "./validate.ts";
 
 export type { EnqueueParams };
 
@@ -103,7 +105,7 @@ export class Queue {
     const page = await jobs.jobList(this.sql, {
       status: filter.status === undefined ? null : validateStatus("status", filter.status),
       queue: filter.queue === undefined ? null : validateQueueName("queue", filter.queue),
-      kind: filter.kind ?? null,
+      kind: filter.kind === undefined ? null : validateKindName("kind", filter.kind),
       before: filter.cursor === undefined ? null : decodeCursor(filter.cursor),
       limit,
     });
@@ -167,10 +169,17 @@ function encodeCursor(job: JobRecord): string {
   return Buffer.from(`${job.createdAt.toISOString()}|${job.id}`).toString("base64url");
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [time, id] = Buffer.from(cursor, "base64url").toString().split("|");
-  const createdAt = new Date(time ?? "");
-  if (!id || Number.isNaN(createdAt.getTime())) throw new InputError("cursor", "must be the `next` value of a previous page");
+function decodeCursor(cursor: unknown): { createdAt: Date; id: string } {
+  const bad = () => new InputError("cursor", "must be the `next` value of a previous page");
+  if (typeof cursor !== "string" || cursor.length > 200) throw bad();
+  const [time, id, extra] = Buffer.from(cursor, "base64url").toString().split("|");
+  if (!id || extra !== undefined) throw bad();
+  let createdAt: Date;
+  try {
+    createdAt = parseCursorTime("cursor", time ?? "");
+  } catch {
+    throw bad();
+  }
   return { createdAt, id: validateId("cursor", id) };
 }
 

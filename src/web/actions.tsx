@@ -48,11 +48,13 @@ export function actionRoutes(deps: AppDeps) {
         throw new InputError("action", "must be retry-selected, cancel-selected, retry-matching or cancel-matching");
       }
       const filter = { status: f.status, queue: f.queue, kind: f.kind, q: f.q };
+      // Checked before anything changes, also when only the redirect uses it (a selection).
+      const back = parseListQuery(filter);
       const ids = scope === "selected" ? many(form.ids) : null;
       if (ids !== null && ids.length === 0) throw new InputError("ids", "select at least one job");
       if (ids !== null && ids.length > 1000) throw new InputError("ids", "select at most 1000 jobs");
       const result = await bulkAction(sql, action, ids, filter);
-      return redirect(listUrl("/jobs", parseListQuery(filter), { done: `bulk-${action}`, n: result.changed }));
+      return redirect(listUrl("/jobs", back, { done: `bulk-${action}`, n: result.changed }));
     })
     .post("/jobs/:id/:action", async ({ params }) => {
       const action = params.action as (typeof JOB_ACTIONS)[number];

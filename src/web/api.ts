@@ -13,27 +13,36 @@ import { tailLogs } from "./logs.ts";
 
 const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
+// Every leaf schema carries its own `error` message: Elysia otherwise builds
+// one with `${value}`, which throws (a 500) for an object holding a
+// "toString" key that is not a function, e.g. {"queue": {"toString": ""}}.
+const str = (field: string, o: { minLength?: number; maxLength: number; description?: string; pattern?: string }, what = "a string") =>
+  t.String({ ...o, error: `${field}: must be ${what} of ${o.minLength ?? 0}-${o.maxLength} characters` });
+
 export const EnqueueBody = t.Object({
-  prompt: t.Optional(t.String({ minLength: 1, maxLength: 200_000, description: "Claude job: the prompt" })),
-  cwd: t.Optional(t.String({ minLength: 1, maxLength: 4096, description: "Claude job: an existing directory" })),
-  model: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
-  kind: t.Optional(t.String({ minLength: 1, maxLength: 63, description: "default claude" })),
-  queue: t.Optional(t.String({ minLength: 1, maxLength: 63 })),
-  priority: t.Optional(t.Integer({ minimum: -1000, maximum: 1000, error: "priority: must be an integer from -1000 to 1000" })),
-  max_attempts: t.Optional(t.Integer({ minimum: 1, maximum: 1000, error: "max_attempts: must be an integer from 1 to 1000" })),
-  delay: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 32 }), t.Integer({ minimum: 0 })], { description: 'a duration like "10m", or milliseconds', error: 'delay: must be a duration like "10m" or a number of milliseconds' })),
-  run_at: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "ISO 8601 time" })),
-  concurrency_key: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 1000 }), t.Null()])),
-  payload: t.Optional(t.Record(t.String(), t.Unknown(), { description: "the whole payload (other kinds, or extra Claude options)" })),
-}, { additionalProperties: false });
+  prompt: t.Optional(str("prompt", { minLength: 1, maxLength: 200_000, description: "Claude job: the prompt" })),
+  cwd: t.Optional(str("cwd", { minLength: 1, maxLength: 4096, description: "Claude job: an existing directory" })),
+  model: t.Optional(str("model", { minLength: 1, maxLength: 200 })),
+  kind: t.Optional(str("kind", { minLength: 1, maxLength: 63, description: "default claude" })),
+  queue: t.Optional(str("queue", { minLength: 1, maxLength: 63 })),
+  // t.Number with multipleOf 1, not t.Integer: Elysia's t.Integer also takes
+  // a numeric string ("5") and converts it, which would change what was sent.
+  priority: t.Optional(t.Number({ multipleOf: 1, minimum: -1000, maximum: 1000, error: "priority: must be an integer from -1000 to 1000 (a JSON number, not a string)" })),
+  max_attempts: t.Optional(t.Number({ multipleOf: 1, minimum: 1, maximum: 1000, error: "max_attempts: must be an integer from 1 to 1000 (a JSON number, not a string)" })),
+  delay: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 32 }), t.Number({ multipleOf: 1, minimum: 0 })], { description: 'a duration like "10m", or milliseconds', error: 'delay: must be a duration like "10m" or a number of milliseconds' })),
+  run_at: t.Optional(str("run_at", { minLength: 1, maxLength: 64, description: "ISO 8601 time" }, "an ISO 8601 time like 2026-12-01T09:00:00Z, a string")),
+  concurrency_key: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 1000 }), t.Null()], { error: "concurrency_key: must be a string of 1-1000 characters, or null" })),
+  payload: t.Optional(t.Record(t.String(), t.Unknown(), { description: "the whole payload (other kinds, or extra Claude options)", error: "payload: must be a JSON object" })),
+}, { additionalProperties: false, error: "body: must be a JSON object with some of the fields prompt, cwd, model, kind, queue, priority, max_attempts, delay, run_at, concurrency_key, payload" });
 
 export const BulkBody = t.Object({
-  action: t.Union([t.Literal("retry"), t.Literal("cancel")]),
-  ids: t.Optional(t.Array(t.String({ pattern: UUID_PATTERN }), { maxItems: 1000 })),
+  action: t.Union([t.Literal("retry"), t.Literal("cancel")], { error: 'action: must be "retry" or "cancel"' }),
+  ids: t.Optional(t.Array(t.String({ pattern: UUID_PATTERN, error: "ids: must be job ids (UUIDs)" }), { maxItems: 1000, error: "ids: must be an array of at most 1000 job ids" })),
   filter: t.Optional(t.Object({
-    status: t.Optional(t.String()), queue: t.Optional(t.String()), kind: t.Optional(t.String()), q: t.Optional(t.String()),
-  }, { additionalProperties: false })),
-}, { additionalProperties: false });
+    status: t.Optional(t.String({ error: "filter.status: must be a string" })), queue: t.Optional(t.String({ error: "filter.queue: must be a string" })),
+    kind: t.Optional(t.String({ error: "filter.kind: must be a string" })), q: t.Optional(t.String({ error: "filter.q: must be a string" })),
+  }, { additionalProperties: false, error: "filter: must be a JSON object with some of the fields status, queue, kind, q" })),
+}, { additionalProperties: false, error: "body: must be a JSON object with the field action and some of ids, filter" });
 
 export function apiRoutes(deps: AppDeps) {
   const { queue, sql } = deps;

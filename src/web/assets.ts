@@ -16,8 +16,9 @@ const ASSETS: Record<string, { body: string; type: string }> = {
 
 /** The asset's response, or null for an unknown name. Versioned URLs let browsers cache for a day. */
 export function assetResponse(name: string): Response | null {
-  const asset = ASSETS[name];
-  if (!asset) return null;
+  // Own names only: "__proto__" or "constructor" are not assets.
+  if (!Object.hasOwn(ASSETS, name)) return null;
+  const asset = ASSETS[name]!;
   return new Response(asset.body, {
     headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" },
   });

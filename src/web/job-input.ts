@@ -35,11 +35,16 @@ export async function enqueueFromInput(queue: Queue, input: EnqueueInput): Promi
   return queue.enqueue(params);
 }
 
+/**
+ * A whole number typed in a form: digits with an optional minus sign, as a
+ * person writes it. `1e3`, `0x10`, `5.0` or `1_000` are refused, not read
+ * as 1000 or 16 (Number() would take them all).
+ */
 function formInt(field: string, value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === "") return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InputError(field, `must be a whole number; got ${JSON.stringify(value)}`);
-  return n;
+  const text = value.trim();
+  if (!/^[-+]?\d{1,9}$/.test(text)) throw new InputError(field, `must be a whole number like 5 or -10; got ${JSON.stringify(value)}`);
+  return Number(text);
 }
 
 const blank = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim());
@@ -70,13 +75,9 @@ export interface BulkResult {
 export async function bulkAction(
   sql: Sql, action: "retry" | "cancel", ids: string[] | null, filter: Record<string, string | undefined>,
 ): Promise<BulkResult> {
-  let target: string[];
-  if (ids !== null) {
-    target = ids.map((id, i) => validateId(`ids[${i}]`, id));
-  } else {
-    const q = parseListQuery(filter);
-    target = await dashJobIds(sql, q, BULK_LIMIT);
-  }
+  // Everything is checked before anything changes: a bad filter next to a selection is refused too.
+  const q = parseListQuery(filter);
+  const target = ids !== null ? ids.map((id, i) => validateId(`ids[${i}]`, id)) : await dashJobIds(sql, q, BULK_LIMIT);
   const changed = action === "retry" ? await dashRetryMany(sql, target) : await dashCancelMany(sql, target);
   return { action, matched: target.length, changed: changed.length, ids: changed };
 }

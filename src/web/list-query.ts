@@ -5,7 +5,7 @@
 
 import { InputError } from "../errors.ts";
 import { SORTS, type DashFilter, type DashListParams, type SortName } from "../db/dashboard.ts";
-import { KIND_NAME, QUEUE_NAME } from "../queue/validate.ts";
+import { KIND_NAME, QUEUE_NAME, parseCursorTime, validateText } from "../queue/validate.ts";
 import type { JobRecord } from "../handlers/types.ts";
 
 const STATUSES = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
@@ -37,10 +37,11 @@ export function parseListQuery(raw: Raw, defaults: { limit?: number } = {}): Lis
   if (kind !== undefined && !KIND_NAME.test(kind)) throw new InputError("kind", `is not a job kind; got ${JSON.stringify(kind)}`);
   const search = one(raw, "q");
   if (search !== undefined && search.length > 200) throw new InputError("q", "must be at most 200 characters");
+  if (search !== undefined) validateText("q", search);
   const sort = one(raw, "sort") ?? "newest";
   if (!Object.hasOwn(SORTS, sort)) throw new InputError("sort", `must be one of ${Object.keys(SORTS).join(", ")}; got ${JSON.stringify(sort)}`);
   const limitText = one(raw, "limit");
-  const limit = limitText === undefined ? (defaults.limit ?? 50) : Number(limitText);
+  const limit = limitText === undefined ? (defaults.limit ?? 50) : /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
     throw new InputError("limit", `must be an integer from 1 to 500; got ${JSON.stringify(limitText)}`);
   }
@@ -63,12 +64,13 @@ export function encodeCursor(job: JobRecord, sort: SortName): string {
 }
 
 export function decodeCursor(cursor: string): { key: Date; id: string } {
-  const [time, id] = Buffer.from(cursor, "base64url").toString().split("|");
-  const key = new Date(time ?? "");
-  if (!id || !UUID.test(id) || Number.isNaN(key.getTime())) {
-    throw new InputError("cursor", "must be the cursor of a previous page");
-  }
-  return { key, id };
+  const bad = () => new InputError("cursor", "must be the cursor of a previous page");
+  if (cursor.length > 200) throw bad();
+  const [time, id, extra] = Buffer.from(cursor, "base64url").toString().split("|");
+  if (!id || !UUID.test(id) || extra !== undefined) throw bad();
+  // Only times this program writes, within what PostgreSQL holds: a crafted
+  // "+275760-09-13T00:00:00.000Z" or year 0 is a 422, not a database error.
+  return { key: parseCursorTime("cursor", time ?? ""), id: id.toLowerCase() };
 }
 
 /** The next page's cursor, or null when this page is the last. */

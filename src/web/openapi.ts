@@ -28,7 +28,7 @@ const listParams = ["status", "queue", "kind", "q", "sort", "cursor", "limit"].m
 
 export const OPENAPI = {
   openapi: "3.1.0",
-  info: { title: "claude-jobs", version: VERSION, description: "A PostgreSQL job queue for Claude Code agents. With a token, send `Authorization: Bearer <token>`." },
+  info: { title: "claude-jobs", version: VERSION, description: "A PostgreSQL job queue for Claude Code agents. Every call but /healthz needs `Authorization: Bearer <token>` (the dashboard's token: ~/.config/claude-jobs/token, or its --token); wrong tokens are slowed down (429 with Retry-After)." },
   components: {
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     schemas: {

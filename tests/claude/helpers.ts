@@ -4,7 +4,7 @@
 // by stopAll(); the caller drops its database.
 
 import { setDefaultTimeout } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Sql } from "../../src/db/connect.ts";
 import { createClaudeHandler, type ClaudeHandlerOptions } from "../../src/handlers/claude/index.ts";
@@ -14,7 +14,7 @@ import type { Worker } from "../../src/worker/worker.ts";
 import { cliEnv, spawnCli, tempDir } from "../helpers/cli.ts";
 import { WorkerPool, type Child } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { fakeEnv, FAKE_CLAUDE, isAlive } from "../handlers/claude-helpers.ts";
+import { fakeEnv, FAKE_CLAUDE, FAKE_PASS_ENV, isAlive } from "../handlers/claude-helpers.ts";
 
 export { FAKE_CLAUDE, isAlive, tempDir };
 
@@ -57,7 +57,7 @@ export class ClaudeWorkers {
 
   async start(sql: Sql, o: { queue: string; concurrency?: number; handler?: ClaudeHandlerOptions; env?: Record<string, string> }): Promise<{ worker: Worker; logDir: string }> {
     const logDir = o.handler?.logDir ?? tempDir("claude-e2e-logs-");
-    const handler = createClaudeHandler({ logDir, killGraceMs: 1000, env: fakeEnv(o.env), ...o.handler });
+    const handler = createClaudeHandler({ logDir, killGraceMs: 1000, env: fakeEnv(o.env), passEnv: FAKE_PASS_ENV, ...o.handler });
     const worker = await this.pool.start({ sql, handlers: { claude: handler }, queues: [o.queue], concurrency: o.concurrency ?? 4 });
     return { worker, logDir };
   }
@@ -82,7 +82,16 @@ export interface CliWorker extends Child {
 export async function startCliWorker(url: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<CliWorker> {
   const logDir = tempDir("claude-e2e-cli-logs-");
   const env = cliEnv({ DATABASE_URL: url, ...extraEnv });
-  const child = spawnCli(["worker", `--log-dir=${logDir}`, `--claude-path=${FAKE_CLAUDE}`, "--poll-interval=200ms",
+  // The worker passes the CLI only an allow-list of its environment, so the
+  // fake's own knobs (FAKE_CLAUDE_*) travel in a wrapper that sets them.
+  const knobs = Object.entries(extraEnv).filter(([k]) => k.startsWith("FAKE_CLAUDE_"));
+  let claude = FAKE_CLAUDE;
+  if (knobs.length > 0) {
+    claude = join(tempDir("claude-e2e-cli-bin-"), "claude");
+    const exports = knobs.map(([k, v]) => `export ${k}='${v.replaceAll("'", "'\\''")}'`).join("\n");
+    writeFileSync(claude, `#!/bin/sh\n${exports}\nexec '${process.execPath}' '${FAKE_CLAUDE}' "$@"\n`, { mode: 0o755 });
+  }
+  const child = spawnCli(["worker", `--log-dir=${logDir}`, `--claude-path=${claude}`, "--poll-interval=200ms",
     "--rescue-interval=1s", "--kill-grace=1s", ...args], env);
   await Promise.race([
     waitFor("the CLI worker to start", () => /worker \d+ started/.test(child.stderr()), { timeoutMs: 15_000 }),

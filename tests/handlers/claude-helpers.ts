@@ -42,9 +42,15 @@ export function fakeEnv(extra: Record<string, string> = {}): Record<string, stri
   };
 }
 
+/**
+ * The fake's own knobs (FAKE_CLAUDE_PIDFILE, _ARGV_FILE, ...): the handler
+ * passes the CLI only an allow-list of the environment it is given, plus these.
+ */
+export const FAKE_PASS_ENV = ["FAKE_CLAUDE_*"];
+
 export function makeHandler(options: ClaudeHandlerOptions = {}) {
   const logDir = options.logDir ?? tempDir("claude-logs-");
-  const handler = createClaudeHandler({ logDir, env: fakeEnv(), killGraceMs: 1000, ...options });
+  const handler = createClaudeHandler({ logDir, env: fakeEnv(), killGraceMs: 1000, passEnv: FAKE_PASS_ENV, ...options });
   return { handler, logDir };
 }
 

@@ -122,8 +122,9 @@ test("64 MB of output streams to the log file without growing memory", async () 
 }, 60_000);
 
 test("a timeout longer than setTimeout's range does not stop the run at once", async () => {
-  const { handler } = makeHandler();
-  const { value, error } = await runJob(handler, makeJob({ prompt: "fake:sleep=300ms", cwd, timeout: "30d" }));
+  // A payload's timeout is refused past 24d at enqueue (claude-payload tests); a library's defaultTimeoutMs is not.
+  const { handler } = makeHandler({ defaultTimeoutMs: 30 * 86_400_000 });
+  const { value, error } = await runJob(handler, makeJob({ prompt: "fake:sleep=300ms", cwd }));
   expect(error).toBeUndefined();
   expect(value?.result).toBe("echo: fake:sleep=300ms");
 });

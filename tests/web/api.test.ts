@@ -125,7 +125,7 @@ describe("POST /api/jobs", () => {
   });
 
   test("malformed JSON is a 400; a body over the limit is a 413", async () => {
-    const bad = await f.app.handle(new Request("http://localhost/api/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" }));
+    const bad = await f.app.handle(new Request("http://localhost/api/jobs", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${f.token}` }, body: "{nope" }));
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).field).toBe("body");
     const big = await f.request("POST", "/api/jobs", { json: { prompt: "x".repeat(1_100_000), cwd: "/tmp" } });

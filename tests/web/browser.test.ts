@@ -1,8 +1,10 @@
 // The dashboard in a real browser (Debian's chromium, headless, driven by
-// playwright-core): live updates without a reload, cancelling a running job
-// from its page, an XSS prompt that shows as text and runs nothing, and
-// screenshots at desktop and phone widths (tests/artifacts/). A missing
-// chromium fails this test: CI installs it (apt-get install -y chromium).
+// playwright-core): signing in with the login URL (an HttpOnly cookie, the
+// token gone from the address bar), a mutation with it, logout revoking it;
+// live updates without a reload, cancelling a running job from its page, an
+// XSS prompt that shows as text and runs nothing, and screenshots at desktop
+// and phone widths (tests/artifacts/). A missing chromium fails this test:
+// CI installs it (apt-get install -y chromium).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
@@ -10,10 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { Worker } from "../../src/worker/worker.ts";
-import { startDashboard, type RunningDashboard } from "../../src/cli/commands/dashboard.ts";
+import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../src/web/app.tsx";
+import { serveApp, type ServedApp } from "../../src/web/server.ts";
+import { loginUrl } from "../../src/web/security.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { Queue } from "../../src/queue/client.ts";
 import { seedShowcase } from "./showcase.ts";
+import { TEST_TOKEN } from "./helpers.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
@@ -22,7 +27,7 @@ const XSS_PROMPT = `<img src=x onerror=alert(1)> and <script>alert(2)</script>`;
 let db: TestDatabase;
 let queue: Queue;
 let worker: Worker;
-let dashboard: RunningDashboard;
+let dashboard: ServedApp;
 let browser: Browser;
 const alerts: string[] = [];
 
@@ -39,7 +44,8 @@ beforeAll(async () => {
   await seedShowcase(db, logDir);
   worker = new Worker({ sql: db.sql, handlers: { wait: waitForAbort }, concurrency: 4, pollIntervalMs: 200 });
   await worker.start();
-  dashboard = startDashboard(db.sql, { host: "127.0.0.1", port: 0, token: undefined, logDir });
+  const app = createApp({ queue, sql: db.sql, token: TEST_TOKEN, logs: { dir: logDir } });
+  dashboard = serveApp(app, { hostname: "127.0.0.1", port: 0, maxRequestBodySize: DEFAULT_MAX_BODY_BYTES });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
@@ -53,15 +59,60 @@ afterAll(async () => {
   await db?.drop();
 }, 30_000);
 
-async function openPage(width: number, height: number): Promise<Page> {
+/** A page in a fresh browser context, signed in through the login URL unless `signIn` is false. */
+async function openPage(width: number, height: number, signIn = true): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: width < 500 ? 2 : 1 });
   page.on("dialog", async (dialog) => {
     if (dialog.type() === "confirm") return dialog.accept();
     alerts.push(`${dialog.type()}: ${dialog.message()}`);
     await dialog.dismiss();
   });
+  if (signIn) await page.goto(loginUrl(dashboard.url, TEST_TOKEN));
   return page;
 }
+
+describe("signing in", () => {
+  test("the login URL sets an HttpOnly cookie and leaves the token out of the address bar; a mutation works; logout revokes the session", async () => {
+    const page = await openPage(1280, 900, false);
+    // Without the cookie: the login page, and the API refuses.
+    await page.goto(`${dashboard.url}/jobs`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    expect((await page.request.get(`${dashboard.url}/api/stats`)).status()).toBe(401);
+
+    await page.goto(loginUrl(dashboard.url, TEST_TOKEN));
+    expect(page.url()).toBe(`${dashboard.url}/`);
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === "cj_session");
+    expect(session).toBeDefined();
+    expect(session!.httpOnly).toBe(true);
+    expect(session!.sameSite).toBe("Strict");
+    expect(session!.value).not.toContain(TEST_TOKEN);
+    expect(await page.evaluate(() => document.cookie)).not.toContain("cj_session");
+
+    // A mutation through the dashboard's own form.
+    await page.goto(`${dashboard.url}/jobs/new`);
+    await page.locator('textarea[name="prompt"]').fill("Enqueued from the browser after signing in");
+    await page.locator('input[name="cwd"]').fill("/tmp");
+    await page.locator('input[name="delay"]').fill("1h");
+    await page.locator('form[action="/jobs"] button[type="submit"]').click();
+    await page.waitForURL(/\/jobs\/[0-9a-f-]{36}\?done=enqueued$/);
+    const [row] = await db.sql`SELECT count(*)::int AS n FROM claude_jobs WHERE payload->>'prompt' = 'Enqueued from the browser after signing in'`;
+    expect(row!.n).toBe(1);
+
+    // Sign out: back at the login page, and the old cookie is worth nothing.
+    await page.locator('form[action="/logout"] button').click();
+    await page.waitForURL(/\/login$/);
+    expect((await page.context().cookies()).find((c) => c.name === "cj_session")).toBeUndefined();
+    await page.context().addCookies([session!]);
+    const refused = await page.request.post(`${dashboard.url}/api/jobs`, { data: { prompt: "after logout", cwd: "/tmp" } });
+    expect(refused.status()).toBe(401);
+    await page.goto(`${dashboard.url}/jobs/new`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    const [after] = await db.sql`SELECT count(*)::int AS n FROM claude_jobs WHERE payload->>'prompt' = 'after logout'`;
+    expect(after!.n).toBe(0);
+    await page.close();
+  }, 30_000);
+});
 
 describe("the dashboard in chromium", () => {
   test("the overview shows a job enqueued after the page loaded, without a reload", async () => {

@@ -8,22 +8,37 @@ import { createApp, type AppDeps } from "../../src/web/app.tsx";
 
 export const BASE = "http://localhost";
 
+/** The fixtures' access token (every mode needs one). */
+export const TEST_TOKEN = "test-token-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+export interface RequestInit2 {
+  json?: unknown;
+  form?: Record<string, string | string[]>;
+  headers?: Record<string, string>;
+  /** false: send no token (by default the fixture's bearer token goes along unless a cookie or authorization is given). */
+  auth?: boolean;
+}
+
 export interface WebFixture {
   db: TestDatabase;
   queue: Queue;
   app: ReturnType<typeof createApp>;
+  token: string;
   /** A request through the app; JSON bodies are encoded, forms too (URLSearchParams). */
-  request(method: string, path: string, init?: { json?: unknown; form?: Record<string, string | string[]>; headers?: Record<string, string> }): Promise<Response>;
+  request(method: string, path: string, init?: RequestInit2): Promise<Response>;
 }
 
 export async function webFixture(deps: Partial<AppDeps> = {}): Promise<WebFixture> {
   const db = await createTestDatabase();
   const queue = new Queue(db.sql);
-  const app = createApp({ queue, sql: db.sql, onError: () => {}, ...deps });
+  const token = deps.token ?? TEST_TOKEN;
+  const app = createApp({ queue, sql: db.sql, onError: () => {}, ...deps, token });
   return {
-    db, queue, app,
+    db, queue, app, token,
     request(method, path, init = {}) {
       const headers: Record<string, string> = { ...(init.headers ?? {}) };
+      const given = Object.keys(headers).some((k) => ["authorization", "cookie"].includes(k.toLowerCase()));
+      if (init.auth !== false && !given) headers.authorization = `Bearer ${token}`;
       let body: string | undefined;
       if (init.json !== undefined) {
         headers["content-type"] = "application/json";

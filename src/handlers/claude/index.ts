@@ -12,9 +12,11 @@ import { attemptLogPaths, defaultLogDir, preflightLogDir, readFrom, tailFile } f
 import { decideOutcome, type ClaudeJobResult } from "./outcome.ts";
 import { buildClaudeArgs, claudeConcurrencyKey, validateClaudePayload, type ClaudePayload } from "./payload.ts";
 import { runInProcessGroup } from "./process.ts";
+import { claudeEnv, passEnvProblem } from "./env.ts";
 import { applyEvent, emptySummary, EventLineReader } from "./stream.ts";
 
 export { listLogFiles, defaultLogDir, type LogFile } from "./logs.ts";
+export { claudeEnv, passEnvProblem, type ClaudeEnvOptions } from "./env.ts";
 export { ClaudeRunError, type ClaudeJobResult } from "./outcome.ts";
 export { buildClaudeArgs, claudeConcurrencyKey, validateClaudePayload, type ClaudePayload } from "./payload.ts";
 
@@ -30,8 +32,15 @@ export interface ClaudeHandlerOptions {
   defaultTimeoutMs?: number;
   /** Between SIGTERM and SIGKILL when stopping a run. Default 10s. */
   killGraceMs?: number;
-  /** The child's environment (PATH, ANTHROPIC_API_KEY, IS_SANDBOX, ...). Default process.env. */
+  /**
+   * The worker's environment, which the child's is taken from: only the
+   * allow-list in env.ts (PATH without this package's node_modules/.bin,
+   * HOME, locale, proxies, CA settings, XDG_*, IS_SANDBOX, ANTHROPIC_* and
+   * CLAUDE_* but never CLAUDE_JOBS_*) and `passEnv`. Default process.env.
+   */
   env?: Record<string, string | undefined>;
+  /** More variables the CLI gets: names, or prefixes ending in `*` (`AWS_*`). CLAUDE_JOBS_* never pass. */
+  passEnv?: string[];
 }
 
 export function createClaudeHandler(options: ClaudeHandlerOptions = {}): HandlerDefinition {
@@ -39,6 +48,9 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): Handler
   const logDir = options.logDir ?? defaultLogDir(env);
   const claudePath = options.claudePath ?? "claude";
   const killGraceMs = options.killGraceMs ?? 10_000;
+  const passEnv = [...(options.passEnv ?? [])];
+  const problem = passEnvProblem(passEnv);
+  if (problem) throw new InputError("passEnv", problem);
 
   return {
     validate: (payload) => ({ ...validateClaudePayload(payload) }),
@@ -46,7 +58,8 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): Handler
     preflight: () => preflightLogDir(logDir),
     // SIGTERM to the process group, SIGKILL after the grace, then the exit is reaped.
     stopWithinMs: killGraceMs + 2000,
-    run: (ctx) => runClaude(ctx, { env, logDir, claudePath, killGraceMs, defaultTimeoutMs: options.defaultTimeoutMs }),
+    // The child's environment is built at each run (from process.env as it is then, by default).
+    run: (ctx) => runClaude(ctx, { env: claudeEnv(env, { passEnv }), logDir, claudePath, killGraceMs, defaultTimeoutMs: options.defaultTimeoutMs }),
   };
 }
 

@@ -2,9 +2,16 @@
 // named {job-id}-{YYYYMMDD-HHMMSS}.{stdout|stderr}.log in the configured log
 // folder. Only that folder and a validated job id ever make a path here, so a
 // caller's input cannot point us at another file.
+//
+// Agent output holds secrets (keys it read, echoed, or was given), so the
+// folder is 0700 and the files 0600, whatever the umask. A folder that is
+// already looser is tightened when it holds nothing but claude-jobs logs
+// (ours, from a version that made it 0755, or an empty folder made for
+// them); one holding anything else (a shared folder, /tmp) is refused with
+// a ConfigError: its permissions are not ours to change.
 
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, InputError } from "../../errors.ts";
@@ -42,11 +49,62 @@ export function checkJobId(jobId: string): string {
   return id;
 }
 
-/** The paths of one attempt's logs (the folder is created if missing). */
+/** Permission bits as `ls` shows them in messages: 0755. */
+const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, "0");
+
+/**
+ * Makes the log folder exist with mode 0700 (parents it creates too). An
+ * existing folder open to group or others is tightened to 0700 (its log
+ * files to 0600) if it belongs to this user and holds only claude-jobs
+ * logs; otherwise a ConfigError says what to do.
+ */
+export async function ensurePrivateLogDir(logDir: string): Promise<void> {
+  const created = await mkdir(logDir, { recursive: true, mode: 0o700 });
+  if (created !== undefined) {
+    await chmod(logDir, 0o700); // whatever the umask
+    return;
+  }
+  const st = await stat(logDir);
+  if (!st.isDirectory()) throw new ConfigError(`the Claude log folder ${logDir} is not a directory; point the log folder setting at a directory`);
+  if ((st.mode & 0o077) === 0) return;
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  const names = await readdir(logDir);
+  const foreign = names.filter((name) => !LOG_NAME.test(name) && !name.startsWith(".write-test-"));
+  if ((uid === undefined || st.uid === uid) && foreign.length === 0) {
+    await chmod(logDir, 0o700);
+    for (const name of names) await chmod(join(logDir, name), 0o600).catch(() => {});
+    return;
+  }
+  const why = uid !== undefined && st.uid !== uid
+    ? `belongs to another user (uid ${st.uid})`
+    : `holds other files too (${foreign.slice(0, 3).map((n) => JSON.stringify(n)).join(", ")}${foreign.length > 3 ? ", ..." : ""})`;
+  throw new ConfigError(
+    `the Claude log folder ${logDir} can be read by other users (mode ${octal(st.mode)}) and ${why}, so claude-jobs does not change ` +
+      `its permissions. Agent output holds secrets: chmod 700 ${logDir}, or point the log folder setting (--log-dir) at a folder of its own.`,
+  );
+}
+
+/** Creates one log file, empty, mode 0600 (the CLI's output is appended to it). */
+async function createPrivateFile(path: string): Promise<void> {
+  const handle = await open(path, "a", 0o600);
+  try {
+    await handle.chmod(0o600);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The paths of one attempt's logs: the folder is made private (0700) and
+ * both files are created with mode 0600 before the CLI starts writing.
+ */
 export async function attemptLogPaths(logDir: string, jobId: string, startedAt: Date): Promise<AttemptLogs> {
-  await mkdir(logDir, { recursive: true });
   const base = join(logDir, `${checkJobId(jobId)}-${logStamp(startedAt)}`);
-  return { stdoutPath: `${base}.stdout.log`, stderrPath: `${base}.stderr.log` };
+  await ensurePrivateLogDir(logDir);
+  const paths = { stdoutPath: `${base}.stdout.log`, stderrPath: `${base}.stderr.log` };
+  await createPrivateFile(paths.stdoutPath);
+  await createPrivateFile(paths.stderrPath);
+  return paths;
 }
 
 /** A job's log files, oldest first (stdout before stderr within an attempt). */
@@ -71,14 +129,15 @@ export async function listLogFiles(logDir: string, jobId: string): Promise<LogFi
   return files.sort((a, b) => a.name.slice(0, 52).localeCompare(b.name.slice(0, 52)) || (a.stream === "stdout" ? -1 : 1));
 }
 
-/** Makes sure the log folder exists and takes writes; ConfigError saying what to do otherwise. */
+/** Makes sure the log folder exists, is private (0700) and takes writes; ConfigError saying what to do otherwise. */
 export async function preflightLogDir(logDir: string): Promise<void> {
   const probe = join(logDir, `.write-test-${randomUUID()}`);
   try {
-    await mkdir(logDir, { recursive: true });
-    await writeFile(probe, "ok");
+    await ensurePrivateLogDir(logDir);
+    await writeFile(probe, "ok", { mode: 0o600 });
     await rm(probe, { force: true });
   } catch (e: unknown) {
+    if (e instanceof ConfigError) throw e;
     const reason = e instanceof Error ? e.message : String(e);
     throw new ConfigError(
       `the Claude log folder ${logDir} cannot be created or written (${reason}). ` +

@@ -4,7 +4,7 @@
 
 import { realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseDuration } from "../../duration.ts";
+import { MAX_TIMEOUT_MS, parseDuration } from "../../duration.ts";
 import { InputError } from "../../errors.ts";
 
 /**
@@ -41,6 +41,9 @@ export const PAYLOAD_KEYS = [
   "permission_mode", "append_system_prompt", "add_dirs", "resume", "timeout", "exclusive",
 ] as const;
 
+/** The largest max_turns accepted. */
+export const MAX_TURNS = 1_000_000;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const show = (value: unknown) => (value === undefined ? "nothing" : JSON.stringify(value) ?? String(value));
 
@@ -56,7 +59,11 @@ export function validateClaudePayload(payload: Record<string, unknown>): ClaudeP
   };
   const p = payload;
   if (p.model !== undefined) out.model = text("model", p.model, true);
-  if (p.max_turns !== undefined) out.max_turns = positive("max_turns", p.max_turns, true);
+  if (p.max_turns !== undefined) {
+    // Bounded so that it reaches the CLI as digits: String(1e308) is "1e+308", which --max-turns refuses.
+    out.max_turns = positive("max_turns", p.max_turns, true);
+    if (out.max_turns > MAX_TURNS) throw new InputError("payload.max_turns", `must be at most ${MAX_TURNS}; got ${show(p.max_turns)}`);
+  }
   if (p.max_budget_usd !== undefined) out.max_budget_usd = positive("max_budget_usd", p.max_budget_usd, false);
   if (p.allowed_tools !== undefined) out.allowed_tools = names("allowed_tools", p.allowed_tools);
   if (p.disallowed_tools !== undefined) out.disallowed_tools = names("disallowed_tools", p.disallowed_tools);
@@ -80,7 +87,8 @@ export function validateClaudePayload(payload: Record<string, unknown>): ClaudeP
   }
   if (p.timeout !== undefined) {
     if (typeof p.timeout !== "string") throw new InputError("payload.timeout", `must be a duration string like "30m"; got ${show(p.timeout)}`);
-    if (parseDuration("payload.timeout", p.timeout) <= 0) throw new InputError("payload.timeout", "must be longer than 0");
+    // At most what a timer holds: setTimeout turns a longer delay into 1 ms.
+    if (parseDuration("payload.timeout", p.timeout, { max: MAX_TIMEOUT_MS }) <= 0) throw new InputError("payload.timeout", "must be longer than 0");
     out.timeout = p.timeout;
   }
   if (p.exclusive !== undefined) {

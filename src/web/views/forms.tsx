@@ -51,15 +51,20 @@ export function EnqueuePage(p: { values: EnqueueValues; error?: { field: string;
   );
 }
 
-export function LoginPage(p: { next: string; failed?: boolean }) {
+export function LoginPage(p: { next: string; failed?: boolean; message?: string }) {
   return (
     <html lang="en">
       <Head title="Sign in" />
       <body class="login-body">
         <form class="card login" method="post" action="/login">
           <div class="brand"><Logo /><span>claude-jobs</span></div>
-          <p class="muted">This dashboard needs its access token (the dashboard's --token or CLAUDE_JOBS_TOKEN).</p>
+          <p class="muted">
+            This dashboard needs its access token. Open the login URL that <code>claude-jobs dashboard</code> printed
+            when it started, or paste the token: the one in <code>~/.config/claude-jobs/token</code>, unless the
+            dashboard was given its own (--token or CLAUDE_JOBS_TOKEN).
+          </p>
           {p.failed ? <div class="notice error" role="alert">That token is not right.</div> : ""}
+          {p.message ? <div class="notice error" role="alert">{esc(p.message)}</div> : ""}
           <input type="hidden" name="next" value={p.next} />
           <label class="field">
             <span>Token</span>
