@@ -24,4 +24,8 @@ ALTER TABLE claude_job_workers
   ADD COLUMN owner_token text,
   -- The suspicion: since when, and for which generation, a rescuer saw the lock missing.
   ADD COLUMN lock_missing_since timestamptz,
-  ADD COLUMN lock_missing_generation integer;
+  ADD COLUMN lock_missing_generation integer,
+  -- The job kinds it has handlers for (it claims no other): so that a job no
+  -- live worker can run is shown as such, not left waiting in silence.
+  -- NULL: a worker of an older version (kinds unknown).
+  ADD COLUMN kinds text[];

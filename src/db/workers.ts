@@ -7,6 +7,7 @@ import stop from "../../sql/queries/worker_stop.sql" with { type: "text" };
 import relock from "../../sql/queries/worker_relock.sql" with { type: "text" };
 import lockHolderEnd from "../../sql/queries/worker_lock_holder_end.sql" with { type: "text" };
 import listLive from "../../sql/queries/worker_list_live.sql" with { type: "text" };
+import unserved from "../../sql/queries/job_unserved.sql" with { type: "text" };
 
 export interface WorkerInfo {
   id: number;
@@ -17,6 +18,8 @@ export interface WorkerInfo {
   version: string;
   startedAt: Date;
   runningJobIds: string[];
+  /** The kinds it has handlers for; null for a worker of an older version. */
+  kinds: string[] | null;
 }
 
 /** What a worker says of itself when it registers (see 003_liveness.sql for the liveness fields). */
@@ -30,11 +33,13 @@ export interface WorkerRegistration {
   pidSpace: string | null;
   pidStart: string | null;
   ownerToken: string | null;
+  /** The job kinds it has handlers for. */
+  kinds: string[];
 }
 
 export async function workerRegister(sql: Queryable, w: WorkerRegistration): Promise<number> {
   const [row] = await sql.unsafe(register, [
-    w.host, w.pid, w.queues, w.concurrency, w.version, w.rescueGraceMs, w.pidSpace, w.pidStart, w.ownerToken,
+    w.host, w.pid, w.queues, w.concurrency, w.version, w.rescueGraceMs, w.pidSpace, w.pidStart, w.ownerToken, w.kinds,
   ] as never[]);
   return row!.id as number;
 }
@@ -72,5 +77,17 @@ export async function workerListLive(sql: Queryable): Promise<WorkerInfo[]> {
     version: r.version as string,
     startedAt: r.started_at as Date,
     runningJobIds: r.running_job_ids as string[],
+    kinds: (r.kinds as string[] | null) ?? null,
   }));
+}
+
+/** Queued jobs, by queue and kind, that no live worker would claim (no handler for the kind on a worker serving the queue). */
+export async function jobUnserved(sql: Queryable): Promise<{ queue: string; kind: string; jobs: number }[]> {
+  const rows = await sql.unsafe(unserved);
+  return rows.map((r) => ({ queue: r.queue as string, kind: r.kind as string, jobs: r.jobs as number }));
+}
+
+/** Whether some live worker serves `queue` with a handler for `kind` (for a warning at enqueue). */
+export function workersServe(workers: WorkerInfo[], queue: string, kind: string): boolean {
+  return workers.some((w) => (w.queues.includes("*") || w.queues.includes(queue)) && (w.kinds === null || w.kinds.includes(kind)));
 }

@@ -135,7 +135,7 @@ export class Worker extends EventEmitter {
     this.lock = new WorkerLock(this.sql, {
       host: hostname(), pid: process.pid, queues, concurrency: this.concurrency, version: VERSION,
       rescueGraceMs: this.timings.rescueGraceMs, pidSpace: pidNamespaceId(), pidStart: processStartTime(process.pid),
-      ownerToken: OWNER_TOKEN,
+      ownerToken: OWNER_TOKEN, kinds: this.kinds,
     }, (why) => this.toReconnecting(why));
     this.notifier = new Notifier(this.sql, {
       wake: (queue) => { if (this.queues === null || this.queues.includes(queue)) this.requestFetch(); },

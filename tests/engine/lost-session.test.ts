@@ -241,7 +241,7 @@ describe("the claim and the rescue in the database", () => {
   test("a missing lock is rescued only after the worker's grace, counted again from a new generation", async () => {
     const workerId = await workerRegister(db.sql, {
       host: "elsewhere", pid: 1, queues: ["*"], concurrency: 1, version: "test", rescueGraceMs: 3000,
-      pidSpace: "another-host", pidStart: "1", ownerToken: null,
+      pidSpace: "another-host", pidStart: "1", ownerToken: null, kinds: ["orphan"],
     });
     const id = await queue.enqueue({ kind: "orphan", payload: {} });
     await db.sql`UPDATE claude_jobs SET status = 'running', worker_id = ${workerId}, attempts = 1, started_at = now() WHERE id = ${id}`;
