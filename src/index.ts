@@ -1,5 +1,12 @@
 // claude-jobs as a library: enqueue from any TypeScript program (also inside
 // your own postgres.js transaction) and run workers with your own handlers.
+// It runs on Bun (SQL and scripts are imported as text).
+
+// The modules imported as text, declared for a program that type-checks
+// claude-jobs from its node_modules: its compilation does not include our
+// tsconfig, so without these it cannot resolve the .sql and .sh imports.
+/// <reference path="./sql-modules.d.ts" />
+/// <reference path="./proc/text-modules.d.ts" />
 
 export { connect, createSql, type Sql } from "./db/connect.ts";
 export { migrate, checkSchema } from "./db/migrate.ts";
