@@ -1,4 +1,4 @@
-// The JSON API: stats, the job list (the seed's GET /api/jobs?status= shape:
+// The JSON API: stats (with the queued jobs no live worker serves), the job list (the seed's GET /api/jobs?status= shape:
 // an array; the next page's cursor in X-Next-Cursor and Link), one job,
 // enqueue, retry/cancel/run-now/delete, bulk actions, the live log tail (SSE),
 // workers, throughput. Bodies are checked by Elysia schemas (422 naming the
@@ -10,6 +10,7 @@ import { dashJobList, dashThroughput } from "../db/dashboard.ts";
 import { listUrl, nextCursor, parseListQuery, toListParams } from "./list-query.ts";
 import { bulkAction, enqueueFromInput } from "./job-input.ts";
 import { tailLogs } from "./logs.ts";
+import { jobUnserved } from "../db/workers.ts";
 
 const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
@@ -47,7 +48,12 @@ export const BulkBody = t.Object({
 export function apiRoutes(deps: AppDeps) {
   const { queue, sql } = deps;
   return new Elysia({ name: "claude-jobs-api" })
-    .get("/api/stats", () => queue.stats())
+    // unserved: queued jobs that no live worker would claim (no handler for
+    // the kind on a worker serving the queue); they would wait in silence.
+    .get("/api/stats", async () => {
+      const [stats, unserved] = await Promise.all([queue.stats(), jobUnserved(sql)]);
+      return { ...stats, unserved };
+    })
     .get("/api/jobs", async ({ query, set }) => {
       const q = parseListQuery(query);
       const jobs = await dashJobList(sql, toListParams(q));

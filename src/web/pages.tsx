@@ -7,6 +7,7 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "./app.tsx";
 import { NotFoundError } from "../errors.ts";
 import { dashFacets, dashJobList, dashThroughput } from "../db/dashboard.ts";
+import { jobUnserved } from "../db/workers.ts";
 import { listUrl, nextCursor, parseListQuery, toListParams } from "./list-query.ts";
 import { findLogFile, readStoredLogs } from "./logs.ts";
 import { OverviewLive, OverviewPage, type OverviewData } from "./views/overview.tsx";
@@ -42,10 +43,10 @@ export function pageRoutes(deps: AppDeps) {
   const { queue, sql } = deps;
   const signedIn = Boolean(deps.token);
   const overview = async (): Promise<OverviewData> => {
-    const [stats, throughput, recent, workers] = await Promise.all([
-      queue.stats(), dashThroughput(sql, 60), dashJobList(sql, { sort: "newest", limit: 10 }), queue.workers(),
+    const [stats, throughput, recent, workers, unserved] = await Promise.all([
+      queue.stats(), dashThroughput(sql, 60), dashJobList(sql, { sort: "newest", limit: 10 }), queue.workers(), jobUnserved(sql),
     ]);
-    return { stats, throughput, recent, workers: workers.length };
+    return { stats, throughput, recent, workers: workers.length, unserved };
   };
   return new Elysia({ name: "claude-jobs-pages" })
     .get("/", async () => <OverviewPage data={await overview()} signedIn={signedIn} />)

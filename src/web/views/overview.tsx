@@ -1,6 +1,7 @@
 /** @jsxImportSource @kitajs/html */
-// The overview: counts by status, per-queue counts, throughput over the last
-// hour and the newest jobs. The live part is one fragment the page re-fetches
+// The overview: a warning for each queue and kind whose queued jobs no live
+// worker would claim, counts by status, per-queue counts, throughput over
+// the last hour and the newest jobs. The live part is one fragment the page re-fetches
 // every 2 s (htmx polling), so it never needs a reload.
 
 import type { Stats } from "../../queue/client.ts";
@@ -18,6 +19,8 @@ export interface OverviewData {
   throughput: MinuteCounts[];
   recent: JobRecord[];
   workers: number;
+  /** Queued jobs, by queue and kind, that no live worker handles (jobUnserved). */
+  unserved: { queue: string; kind: string; jobs: number }[];
 }
 
 export function OverviewPage(p: { data: OverviewData; signedIn?: boolean }) {
@@ -33,6 +36,7 @@ export function OverviewLive({ data }: { data: OverviewData }) {
   const { stats } = data;
   return (
     <div id="overview-live" hx-get="/partials/overview" hx-trigger="every 2s" hx-swap="outerHTML">
+      <Unserved rows={data.unserved} />
       <section class="stat-grid" aria-label="Jobs by status">
         {STATUS_CARDS.map((s) => (
           <a class={`stat s-${s}`} href={`/jobs?status=${s}`} data-status={s}>
@@ -59,6 +63,22 @@ export function OverviewLive({ data }: { data: OverviewData }) {
         <JobTable jobs={data.recent} selectable={false} />
       </section>
     </div>
+  );
+}
+
+/** One warning row per queue and kind that waits in silence: nothing would ever claim those jobs. */
+function Unserved({ rows }: { rows: OverviewData["unserved"] }) {
+  if (rows.length === 0) return "";
+  return (
+    <section class="warnings" aria-label="Jobs no worker handles">
+      {rows.map((u) => (
+        <div class="notice warn" role="alert" data-unserved-queue={u.queue} data-unserved-kind={u.kind}>
+          <a href={`/jobs?queue=${encodeURIComponent(u.queue)}&kind=${encodeURIComponent(u.kind)}`}>
+            {esc(`${u.jobs} queued job${u.jobs === 1 ? "" : "s"}`)}</a>
+          {esc(` of kind ${u.kind} in queue ${u.queue}: no live worker handles this kind on this queue`)}
+        </div>
+      ))}
+    </section>
   );
 }
 
