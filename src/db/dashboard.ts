@@ -14,6 +14,7 @@ import retryMany from "../../sql/queries/dash_retry_many.sql" with { type: "text
 import throughput from "../../sql/queries/dash_throughput.sql" with { type: "text" };
 import facets from "../../sql/queries/dash_facets.sql" with { type: "text" };
 import durations from "../../sql/queries/dash_durations.sql" with { type: "text" };
+import endedRecent from "../../sql/queries/dash_ended_recent.sql" with { type: "text" };
 
 export const SORTS = {
   newest: { key: "created_at", dir: "DESC", cmp: "<" },
@@ -106,12 +107,40 @@ export interface DurationRow {
   buckets: number[];
 }
 
-export async function dashDurations(sql: Queryable): Promise<DurationRow[]> {
-  return (await rows(sql, durations, [])).map((r) => ({
+/**
+ * Run times of the jobs that ended in (fromUs, toUs] (microseconds since the
+ * epoch, as decimal strings), per queue and status, as histogram buckets;
+ * the jobs whose key (`id@finishedUs`) is in `counted` are left out.
+ */
+export async function dashDurations(sql: Queryable, fromUs: string, toUs: string, counted: string[]): Promise<DurationRow[]> {
+  return (await rows(sql, durations, [fromUs, toUs, counted])).map((r) => ({
     queue: r.queue as string,
     status: r.status as string,
     count: r.count as number,
     sum: r.sum as number,
     buckets: DURATION_BUCKETS.map((b) => r[`le_${b}`] as number),
   }));
+}
+
+export interface EndedJob {
+  /** `id@finishedUs`: one end of one job (a job retried and ended again has another). */
+  key: string;
+  endedUs: bigint;
+  queue: string;
+  status: string;
+  seconds: number;
+}
+
+/**
+ * The cutoff greatest(sinceUs, now - settleMs) in microseconds, and each job
+ * (with a run time) that ended after it.
+ */
+export async function dashEndedRecent(sql: Queryable, sinceUs: string, settleMs: number): Promise<{ cutoffUs: string; jobs: EndedJob[] }> {
+  const all = await rows(sql, endedRecent, [sinceUs, settleMs]);
+  return {
+    cutoffUs: all[0]!.cutoff_us as string,
+    jobs: all.filter((r) => r.key !== null).map((r) => ({
+      key: r.key as string, endedUs: BigInt(r.ended_us as string), queue: r.queue as string, status: r.status as string, seconds: r.seconds as number,
+    })),
+  };
 }

@@ -23,7 +23,7 @@ import {
 import { errorResponse } from "./errors.ts";
 import { checkQueryString, limitedParser } from "./body.ts";
 import { assetResponse } from "./assets.ts";
-import { renderMetrics } from "./metrics.ts";
+import { Metrics } from "./metrics.ts";
 import { OPENAPI } from "./openapi.ts";
 import { apiRoutes } from "./api.ts";
 import { pageRoutes } from "./pages.tsx";
@@ -88,6 +88,8 @@ export function createApp(deps: AppDeps) {
   const throttle = new LoginThrottle(deps.loginThrottle);
   const report = deps.onError ?? ((e: unknown) => console.error("claude-jobs dashboard:", e));
   const routeDeps: AppDeps = { ...deps, token: secret };
+  // Its histogram counts the jobs that end from now on, for the life of the app.
+  const metrics = new Metrics(deps.queue, deps.sql);
 
   const sessionOf = (request: Request) => readCookie(request.headers.get("cookie"), SESSION_COOKIE);
   const bearerOf = (request: Request) => {
@@ -193,7 +195,7 @@ export function createApp(deps: AppDeps) {
         return Response.json({ ok: false, error: "database unreachable" }, { status: 503 });
       }
     })
-    .get("/metrics", async () => new Response(await renderMetrics(deps.queue, deps.sql), {
+    .get("/metrics", async () => new Response(await metrics.render(), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
     }))
     .get("/openapi.json", () => OPENAPI)
