@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { InputError } from "../../errors.ts";
 import { Queue, type EnqueueParams } from "../../queue/client.ts";
+import { workersServe } from "../../db/workers.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
@@ -33,9 +34,25 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
     const queue = new Queue(db.sql);
     const ids = jobs.length === 1 && values.file === undefined ? [await queue.enqueue(jobs[0]!)] : await queue.enqueueMany(jobs);
     ctx.out(ids.join("\n"));
+    await warnIfUnserved(ctx, queue, jobs);
     return 0;
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * The jobs are in; but if no live worker handles their kind on their queue
+ * they wait in silence, so say so (stderr: stdout stays the ids). A worker
+ * started later picks them up; this is a warning, not an error.
+ */
+async function warnIfUnserved(ctx: CliContext, queue: Queue, jobs: EnqueueParams[]): Promise<void> {
+  const workers = await queue.workers().catch(() => null);
+  if (workers === null) return;
+  const pairs = new Map(jobs.map((j) => [`${j.queue ?? "default"}\u0000${j.kind ?? "claude"}`, { queue: j.queue ?? "default", kind: j.kind ?? "claude" }]));
+  for (const { queue: q, kind } of pairs.values()) {
+    if (workersServe(workers, q, kind)) continue;
+    ctx.err(`warning: no live worker handles kind "${kind}" on queue "${q}"; the job waits until one does (claude-jobs worker --queues=${q})`);
   }
 }
 
