@@ -153,6 +153,39 @@ describe("the dashboard in chromium", () => {
     await page.close();
   }, 30_000);
 
+  test("at 1280x800 the Queues card shows every column (CANCELLED included), also with a 63-character queue name and just above the one-column width", async () => {
+    const fits = async (width: number, height: number) => {
+      const page = await openPage(width, height);
+      await page.goto(dashboard.url + "/");
+      await page.locator("#overview-live table.compact").waitFor();
+      const m = await page.evaluate(() => {
+        const table = document.querySelector("#overview-live table.compact") as HTMLElement;
+        const wrap = table.parentElement as HTMLElement;
+        const last = table.querySelector("thead th:last-child") as HTMLElement;
+        return {
+          scrollWidth: table.scrollWidth, clientWidth: wrap.clientWidth, wrapScroll: wrap.scrollWidth,
+          lastRight: last.getBoundingClientRect().right, wrapRight: wrap.getBoundingClientRect().right, lastText: last.textContent,
+        };
+      });
+      await page.close();
+      return m;
+    };
+    const desktop = await fits(1280, 800);
+    expect(desktop.lastText).toBe("cancelled");
+    expect(desktop.scrollWidth).toBeLessThanOrEqual(desktop.clientWidth);
+    expect(desktop.wrapScroll).toBeLessThanOrEqual(desktop.clientWidth);
+    expect(desktop.lastRight).toBeLessThanOrEqual(desktop.wrapRight + 0.5);
+    const long = await queue.enqueue({ kind: "note", queue: "q".repeat(63), payload: { prompt: "A queue with a long name" }, delay: "1h" });
+    try {
+      for (const [w, h] of [[1280, 800], [1001, 800]] as const) {
+        const m = await fits(w, h);
+        expect({ width: w, fits: m.scrollWidth <= m.clientWidth && m.lastRight <= m.wrapRight + 0.5 }).toEqual({ width: w, fits: true });
+      }
+    } finally {
+      await db.sql`DELETE FROM claude_jobs WHERE id = ${long}`;
+    }
+  }, 30_000);
+
   test("screenshots of the overview, the job list and a job page at desktop and phone widths", async () => {
     const [showcase] = await db.sql`SELECT id FROM claude_jobs WHERE payload->>'prompt' LIKE 'Upgrade the test suite%' LIMIT 1`;
     const shots: [string, string, number, number][] = [
