@@ -53,6 +53,55 @@ export async function readStoredLogs(source: LogSource | undefined, jobId: strin
   return out;
 }
 
+const HEAD_MAX = 256 << 10;
+
+/** The model a stream-json init event names, in the first lines of `text`; null if none. */
+export function initModel(text: string): string | null {
+  let start = 0;
+  for (let n = 0; n < 20 && start < text.length; n++) {
+    const end = text.indexOf("\n", start);
+    const line = text.slice(start, end < 0 ? text.length : end);
+    start = end < 0 ? text.length : end + 1;
+    if (!line.includes('"init"')) continue;
+    try {
+      const event = JSON.parse(line) as Record<string, unknown>;
+      if (event?.type === "system" && event.subtype === "init" && typeof event.model === "string" && event.model !== "" && event.model !== "<synthetic>") {
+        return event.model;
+      }
+    } catch {
+      // not JSON: a warning the CLI printed
+    }
+  }
+  return null;
+}
+
+/**
+ * The model the newest attempt's output names (its stream-json init event),
+ * for a result that does not say: from the stored text, or from the file's
+ * first bytes when the stored text is only its tail.
+ */
+export async function modelFromLogs(logs: StoredLog[]): Promise<string | null> {
+  for (const log of logs.filter((l) => l.file.stream === "stdout").reverse()) {
+    let model = log.truncated ? null : initModel(log.text);
+    if (model === null && log.truncated) {
+      try {
+        const handle = await open(log.file.path, "r");
+        try {
+          const buffer = Buffer.alloc(Math.min(log.size, HEAD_MAX));
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+          model = initModel(buffer.subarray(0, bytesRead).toString("utf8"));
+        } finally {
+          await handle.close();
+        }
+      } catch {
+        // removed since it was read
+      }
+    }
+    if (model !== null) return model;
+  }
+  return null;
+}
+
 /** One log file by name, if it is one of this job's. */
 export async function findLogFile(source: LogSource | undefined, jobId: string, name: string): Promise<LogFile | null> {
   if (!source) return null;

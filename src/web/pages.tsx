@@ -9,7 +9,7 @@ import { NotFoundError } from "../errors.ts";
 import { dashFacets, dashJobList, dashThroughput } from "../db/dashboard.ts";
 import { jobUnserved } from "../db/workers.ts";
 import { listUrl, nextCursor, parseListQuery, toListParams } from "./list-query.ts";
-import { findLogFile, readStoredLogs } from "./logs.ts";
+import { findLogFile, modelFromLogs, readStoredLogs } from "./logs.ts";
 import { OverviewLive, OverviewPage, type OverviewData } from "./views/overview.tsx";
 import { JobsPage } from "./views/jobs.tsx";
 import { JobRows } from "./views/job-rows.tsx";
@@ -71,7 +71,9 @@ export function pageRoutes(deps: AppDeps) {
     .get("/jobs/:id", async ({ params, query }) => {
       const job = await queue.get(pageId(params.id));
       const logs = await readStoredLogs(deps.logs, job.id);
-      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} />;
+      // The result names the model the run used; an older or partial one may not, but its output does.
+      const outputModel = typeof job.result?.model === "string" && job.result.model !== "" ? null : await modelFromLogs(logs);
+      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} outputModel={outputModel} />;
     })
     .get("/partials/jobs/:id", async ({ params }) => <JobLive job={await queue.get(pageId(params.id))} />)
     .get("/jobs/:id/logs/:name", async ({ params }) => {

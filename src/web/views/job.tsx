@@ -18,6 +18,8 @@ export interface JobPageProps {
   logsConfigured: boolean;
   notice?: string | null;
   signedIn?: boolean;
+  /** The model the output's init event names (modelFromLogs), for a result that does not name one. */
+  outputModel?: string | null;
 }
 
 export function JobPage(p: JobPageProps) {
@@ -34,7 +36,7 @@ export function JobPage(p: JobPageProps) {
           <pre class="prompt-text" data-prompt>{esc(prompt)}</pre>
         </section>
       ) : ""}
-      <ResultCard job={job} />
+      <ResultCard job={job} outputModel={p.outputModel ?? null} />
       <Output job={job} logs={p.logs} configured={p.logsConfigured} />
       <section class="card">
         <details>
@@ -124,7 +126,17 @@ function Actions({ job, status }: { job: JobRecord; status: string }) {
   );
 }
 
-function ResultCard({ job }: { job: JobRecord }) {
+/**
+ * The model of the run: the one its result names (from the CLI's init
+ * event), else the one its output's init event names, else the one the
+ * payload asked for; null if none says.
+ */
+export function runModel(job: JobRecord, outputModel: string | null): string | null {
+  const named = (v: unknown) => (typeof v === "string" && v !== "" && v !== "<synthetic>" ? v : null);
+  return named(job.result?.model) ?? named(outputModel) ?? named(job.payload.model);
+}
+
+function ResultCard({ job, outputModel }: { job: JobRecord; outputModel: string | null }) {
   const r = job.result;
   if (!r) return "";
   const text = typeof r.result === "string" ? r.result : null;
@@ -137,7 +149,7 @@ function ResultCard({ job }: { job: JobRecord }) {
           <Fact label="Cost" value={formatUsd(r.totalCostUsd)} />
           <Fact label="Turns" value={r.numTurns == null ? "–" : String(r.numTurns)} />
           <Fact label="Outcome" value={String(r.subtype ?? "–")} />
-          <Fact label="Model" value={String(r.model ?? "–")} />
+          <Fact label="Model" value={runModel(job, outputModel) ?? "–"} />
           <Fact label="Claude time" value={formatDuration(typeof r.durationMs === "number" ? r.durationMs : null)} />
           <Fact label="Session id" value={String(r.sessionId ?? "–")} mono wide />
         </dl>
