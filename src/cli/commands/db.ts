@@ -5,14 +5,14 @@
 
 import { defaultDataDir } from "../../config.ts";
 import { InputError } from "../../errors.ts";
-import { startEmbeddedPostgres, stopEmbeddedPostgres } from "../../db/embedded/index.ts";
+import { embeddedPostgresStatus, startEmbeddedPostgres, stopEmbeddedPostgres } from "../../db/embedded/index.ts";
 import { redactUrl } from "../../errors.ts";
 import type { CliContext } from "../context.ts";
 import { JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const spec: CommandSpec = {
   name: "db",
-  summary: "Manage the embedded PostgreSQL: start, stop, status (used when no database URL is set).",
+  summary: "Manage the embedded PostgreSQL: start, stop, status (used when no database URL is set; status only reports, exit 3 when not running).",
   usage: "claude-jobs db start|stop|status [--data-dir=DIR] [--print-url]",
   options: {
     "data-dir": { type: "string", description: "where the embedded PostgreSQL keeps its data", env: "CLAUDE_JOBS_DATA_DIR", default: "~/.local/share/claude-jobs" },
@@ -31,7 +31,22 @@ export async function run(ctx: CliContext, { values, positionals }: ParsedComman
     ctx.err(`embedded PostgreSQL in ${dataDir} stopped`);
     return 0;
   }
-  if (action === "start" || action === "status") {
+  if (action === "status") {
+    // Only reports: a fresh HOME stays without a data folder.
+    const status = await embeddedPostgresStatus(dataDir);
+    if (values.json) {
+      const { url, ...rest } = status as { url?: string };
+      ctx.out(JSON.stringify({ ...rest, ...(url ? { url: redactUrl(url) } : {}) }));
+    } else if (status.state === "running") {
+      ctx.out(`embedded PostgreSQL running: ${redactUrl(status.url)} (pid ${status.pid}, data ${dataDir})`);
+    } else if (status.state === "absent") {
+      ctx.out(`embedded PostgreSQL not created yet in ${dataDir} (claude-jobs db start, or any command without a database URL, creates it)`);
+    } else {
+      ctx.out(`embedded PostgreSQL ${status.state} (data ${dataDir})`);
+    }
+    return status.state === "running" ? 0 : 3;
+  }
+  if (action === "start") {
     const server = await startEmbeddedPostgres({ dataDir, log });
     if (values.json) ctx.out(JSON.stringify({ url: server.url, port: server.port, pid: server.pid, started: server.started, dataDir }));
     else if (values["print-url"]) ctx.out(server.url);

@@ -15,7 +15,8 @@
 //    away from the dashboard started in another terminal.
 // The cost, one idle postgres (~30 MB) left running, is what every local
 // database service costs; it listens on 127.0.0.1 only, with a password.
-import { accessSync, constants, mkdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { readPassword, ensureCluster } from "./cluster.ts";
 import { EmbeddedPostgresError, folderError } from "./errors.ts";
 import { canTraverse, type RunAs, serverRunAs } from "./identity.ts";
@@ -156,4 +157,28 @@ export async function stopEmbeddedPostgres(options: EmbeddedOptions): Promise<vo
   } finally {
     lock.release();
   }
+}
+
+export type EmbeddedStatus =
+  | { state: "absent"; dataDir: string }
+  | { state: "stopped"; dataDir: string; cluster: string }
+  | { state: "starting"; dataDir: string; cluster: string; pid: number }
+  | { state: "running"; dataDir: string; cluster: string; pid: number; port: number; url: string };
+
+/**
+ * What the data folder's server is doing, changing nothing: no folder, user,
+ * runtime or cluster is created and nothing is started (`db status`). The
+ * cluster is where startEmbeddedPostgres puts it: in the data folder, or
+ * (run as root, when the server user cannot reach it) under /var/lib/claude-jobs.
+ */
+export async function embeddedPostgresStatus(dataDir: string): Promise<EmbeddedStatus> {
+  const base = layout(dataDir);
+  const cluster = [join(base.dataDir, "pg"), join(rootHome(base.dataDir), "pg")].find((c) => existsSync(join(c, "PG_VERSION")));
+  if (!cluster) return { state: "absent", dataDir: base.dataDir };
+  const pf = livePostmaster(cluster);
+  if (!pf) return { state: "stopped", dataDir: base.dataDir, cluster };
+  if (pf.status !== "ready") return { state: "starting", dataDir: base.dataDir, cluster, pid: pf.pid };
+  const url = urlFor(readPassword({ ...base, cluster } as Context), pf.port);
+  if (!(await answers(url))) return { state: "starting", dataDir: base.dataDir, cluster, pid: pf.pid };
+  return { state: "running", dataDir: base.dataDir, cluster, pid: pf.pid, port: pf.port, url };
 }
