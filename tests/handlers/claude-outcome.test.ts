@@ -97,7 +97,7 @@ describe("the structured fields decide before any text", () => {
       failedResult(text, { api_error_status: 500 })]));
     expect(retried).toBeInstanceOf(ClaudeRunError);
     expect(retried.delaySeconds).toBe(60);
-    expect(retried.message).toContain("claude reported an error (success, server_error) and exited with code 1");
+    expect(retried.message).toContain("claude reported an error (server_error) and exited with code 1");
     const once = outcome(ran([init, synthetic(text, "server_error"), failedResult(text, { api_error_status: 500 })]));
     expect(once.delaySeconds).toBe(0);
   });

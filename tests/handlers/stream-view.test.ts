@@ -10,6 +10,15 @@ import { renderStreamLine as renderHtml } from "../../src/web/views/stream.tsx";
 const line = (event: unknown) => JSON.stringify(event);
 
 describe("describeStreamLine", () => {
+  test("a failed run the CLI calls subtype success (is_error: not logged in) is labelled an error", () => {
+    const [result] = describeStreamLine(line({ type: "result", subtype: "success", is_error: true, result: "Not logged in · Please run /login", num_turns: 1 }));
+    expect(result!.isError).toBe(true);
+    expect(result!.label).toStartWith("error · 1 turns");
+    expect(result!.label).not.toContain("success");
+    const [ok] = describeStreamLine(line({ type: "result", subtype: "success", is_error: false, result: "done" }));
+    expect(ok!.label).toStartWith("success");
+  });
+
   test("init says the session, model and folder", () => {
     const entries = describeStreamLine(line({ type: "system", subtype: "init", session_id: "s-1", model: "claude-sonnet-4-6", cwd: "/work", tools: ["Bash"] }));
     expect(entries).toEqual([{ kind: "init", label: "session started", body: "session s-1 · claude-sonnet-4-6 · in /work", isError: false }]);

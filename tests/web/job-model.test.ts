@@ -71,3 +71,16 @@ test("a hostile model name from the output is shown as text", async () => {
   writeLog(id, "20250102-030405", [init(`<img src=x onerror=alert(1)>"`), result]);
   expect(await modelShown(id)).toBe("&lt;img src=x onerror=alert(1)&gt;&quot;");
 });
+
+test("the Outcome of a failed run the CLI calls subtype success (is_error) reads error, not success", async () => {
+  const outcome = async (id: string) => {
+    const html = await (await f.request("GET", `/jobs/${id}`, { headers: { accept: "text/html" } })).text();
+    return /<dt>Outcome<\/dt><dd[^>]*>([^<]*)<\/dd>/.exec(html)?.[1];
+  };
+  const failed = await insertJob(f.db, { status: "failed", result: { ...RESULT, isError: true, result: "Not logged in · Please run /login" } });
+  expect(await outcome(failed)).toBe("error");
+  const maxTurns = await insertJob(f.db, { status: "failed", result: { ...RESULT, isError: true, subtype: "error_max_turns" } });
+  expect(await outcome(maxTurns)).toBe("error (error_max_turns)");
+  const ok = await insertJob(f.db, { status: "finished", result: { ...RESULT, isError: false } });
+  expect(await outcome(ok)).toBe("success");
+});

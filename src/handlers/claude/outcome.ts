@@ -232,10 +232,16 @@ function secondsUntil(resetsAt: number | null, now = Date.now()): number | null 
   return seconds > 0 ? Math.min(seconds + 60, 7 * 24 * 3600) : null;
 }
 
+function parenthesized(parts: (string | null | undefined)[]): string {
+  const known = parts.filter(Boolean);
+  return known.length === 0 ? "" : ` (${known.join(", ")})`;
+}
+
 function failureMessage(r: ClaudeJobResult, reported: string, stderr: string): string {
   const how = r.signal !== null ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
   const why = r.isError
-    ? `claude reported an error (${[r.subtype, r.terminalReason, r.apiError, r.assistantError].filter(Boolean).join(", ")}) and ${how}: ${reported || "no message"}`
+    // "success" is what the CLI calls the subtype of many failed runs (is_error): not worth saying.
+    ? `claude reported an error${parenthesized([r.subtype === "success" ? null : r.subtype, r.terminalReason, r.apiError, r.assistantError])} and ${how}: ${reported || "no message"}`
     : r.subtype === null
       ? `claude ${how} without a result`
       : `claude ${how}`;

@@ -134,8 +134,11 @@ function describeResult(e: Obj): StreamEntry {
   const turns = num(e.num_turns);
   const ms = num(e.duration_ms);
   const cost = num(e.total_cost_usd);
+  // The CLI reports a failed run (not logged in, an API error) as subtype
+  // "success" with is_error: name it an error, not a success.
+  const subtype = str(e.subtype);
   const facts = [
-    str(e.subtype) ?? "result",
+    e.is_error === true && (subtype === null || subtype === "success") ? "error" : subtype ?? "result",
     turns === null ? null : `${turns} turns`,
     ms === null ? null : `${(ms / 1000).toFixed(1)}s`,
     cost === null ? null : `$${cost.toFixed(4)}`,

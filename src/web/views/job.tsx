@@ -136,6 +136,13 @@ export function runModel(job: JobRecord, outputModel: string | null): string | n
   return named(job.result?.model) ?? named(outputModel) ?? named(job.payload.model);
 }
 
+/** A failed run is an error whatever its subtype says (the CLI says "success" for many failures). */
+function outcomeOf(r: Record<string, unknown>): string {
+  const subtype = typeof r.subtype === "string" ? r.subtype : null;
+  if (r.isError === true) return subtype === null || subtype === "success" ? "error" : `error (${subtype})`;
+  return subtype ?? "–";
+}
+
 function ResultCard({ job, outputModel }: { job: JobRecord; outputModel: string | null }) {
   const r = job.result;
   if (!r) return "";
@@ -148,7 +155,7 @@ function ResultCard({ job, outputModel }: { job: JobRecord; outputModel: string 
         <dl class="facts inner">
           <Fact label="Cost" value={formatUsd(r.totalCostUsd)} />
           <Fact label="Turns" value={r.numTurns == null ? "–" : String(r.numTurns)} />
-          <Fact label="Outcome" value={String(r.subtype ?? "–")} />
+          <Fact label="Outcome" value={outcomeOf(r)} />
           <Fact label="Model" value={runModel(job, outputModel) ?? "–"} />
           <Fact label="Claude time" value={formatDuration(typeof r.durationMs === "number" ? r.durationMs : null)} />
           <Fact label="Session id" value={String(r.sessionId ?? "–")} mono wide />
