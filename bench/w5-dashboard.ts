@@ -3,7 +3,8 @@
 // queues and three kinds, with prompts like real ones), p50/p99 over 200
 // requests each, in process through createApp(...).handle (no network), of:
 // GET /api/stats, the job list's first page (/jobs), a filtered page
-// (/jobs?status=failed&queue=batch) and the page of a random job (/jobs/:id).
+// (/jobs?status=failed&queue=batch) and the page of a random job (/jobs/:id),
+// each with the token as a bearer header (every request needs one).
 // Target (issue 4): p99 under 50 ms each. The rows are made in SQL by one
 // INSERT ... SELECT generate_series, then VACUUM ANALYZE; the table is
 // truncated after, so later workloads see it as they found it.
@@ -11,6 +12,7 @@
 import type { Sql } from "../src/db/connect.ts";
 import { Queue } from "../src/queue/client.ts";
 import { createApp } from "../src/web/app.tsx";
+import { generateToken } from "../src/web/security.ts";
 
 type Report = (line: Record<string, unknown>) => void;
 
@@ -94,8 +96,10 @@ export async function w5(report: Report, sql: Sql): Promise<void> {
   await sql.unsafe("VACUUM ANALYZE claude_jobs");
   const vacuumS = (performance.now() - t) / 1000;
   try {
-    const app = createApp({ queue: new Queue(sql), sql, onError: (e) => console.error("W5:", e) });
-    const handle = (path: string) => app.handle(new Request(`http://localhost${path}`));
+    const token = generateToken();
+    const app = createApp({ queue: new Queue(sql), sql, token, onError: (e) => console.error("W5:", e) });
+    const headers = { authorization: `Bearer ${token}` };
+    const handle = (path: string) => app.handle(new Request(`http://localhost${path}`, { headers }));
     const ids = (await sql`SELECT id FROM claude_jobs TABLESAMPLE SYSTEM (1) LIMIT 1000`).map((r) => r.id as string);
     let next = 0;
     const figures = {

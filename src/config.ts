@@ -3,10 +3,10 @@
 // default. Commands declare their options (src/cli/options.ts) with the env
 // var that backs each one; this module supplies the values behind them.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, redactUrl } from "./errors.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,27 +39,77 @@ export interface SavedConfig {
   databaseUrl?: string;
 }
 
-export function loadConfigFile(env: Env): SavedConfig {
+/**
+ * The saved configuration, or {} when there is none. A file that other users
+ * can read or change is treated as ssh treats its own: refused when it holds
+ * a password (a database URL with one, or a `password=` parameter), with the
+ * `chmod 600` that fixes it; otherwise used, with a warning through `warn`
+ * (the wizard may save a password into it later).
+ */
+export function loadConfigFile(env: Env, warn?: (message: string) => void): SavedConfig {
   const path = configFilePath(env);
-  if (!existsSync(path)) return {};
+  let text: string;
+  let mode: number;
   try {
-    const parsed = JSON.parse(readFileSync(path, "utf8")) as unknown;
+    const fd = openSync(path, "r");
+    try {
+      mode = fstatSync(fd).mode;
+      text = readFileSync(fd, "utf8");
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw new ConfigError(`config file ${path} cannot be read: ${(e as Error).message}; fix or delete it`);
+  }
+  let config: SavedConfig;
+  try {
+    const parsed = JSON.parse(text) as unknown;
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
-    const config = parsed as Record<string, unknown>;
-    if (config.databaseUrl !== undefined && typeof config.databaseUrl !== "string") {
+    const fields = parsed as Record<string, unknown>;
+    if (fields.databaseUrl !== undefined && typeof fields.databaseUrl !== "string") {
       throw new Error("databaseUrl must be a string");
     }
-    return { databaseUrl: config.databaseUrl as string | undefined };
+    config = { databaseUrl: fields.databaseUrl as string | undefined };
   } catch (e: unknown) {
     throw new ConfigError(`config file ${path}: ${(e as Error).message}; fix or delete it`);
   }
+  const open = mode & 0o077;
+  if (open !== 0) {
+    const shown = (mode & 0o777).toString(8).padStart(4, "0");
+    const who = open & 0o044 ? "read" : "changed";
+    if (config.databaseUrl !== undefined && holdsPassword(config.databaseUrl)) {
+      throw new ConfigError(
+        `config file ${path} holds a database password and can be ${who} by other users (mode ${shown}); ` +
+          `refusing to use it. Run: chmod 600 ${path} (and change the password if someone may have read it)`,
+      );
+    }
+    warn?.(`warning: config file ${path} can be ${who} by other users (mode ${shown}); run: chmod 600 ${path}`);
+  }
+  return config;
 }
 
-/** Writes the config file with mode 0600: a database URL may hold a password. */
+/** Whether a database URL carries a password (in its user info, or as a `password=` parameter). */
+export function holdsPassword(url: string): boolean {
+  return redactUrl(url) !== url;
+}
+
+/**
+ * Writes the config file with mode 0600 (a database URL may hold a
+ * password): into a private temporary file, then renamed over the old one,
+ * so the new content is never readable by others, even for a moment, even
+ * when the old file was.
+ */
 export function saveConfigFile(env: Env, config: SavedConfig): string {
   const path = configFilePath(env);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
-  chmodSync(path, 0o600);
+  const temp = `${path}.${process.pid}.tmp`;
+  rmSync(temp, { force: true }); // a leftover of a crash, whatever its mode: "wx" then creates it 0600
+  try {
+    writeFileSync(temp, JSON.stringify(config, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+    renameSync(temp, path);
+  } finally {
+    rmSync(temp, { force: true });
+  }
   return path;
 }

@@ -10,7 +10,11 @@ import { checkSchema, migrate } from "../db/migrate.ts";
 export interface CliContext {
   env: Env;
   config: SavedConfig;
+  /** A line (or lines) on stdout; a newline is added when missing. */
   out: (text: string) => void;
+  /** Bytes on stdout exactly as given (`logs --raw`). Absent: process.stdout. */
+  write?: (bytes: Uint8Array) => void;
+  /** A diagnostic line on stderr: main's hides database passwords and shows control characters. */
   err: (text: string) => void;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); the count says which signal this was. */
   onSignal: (listener: (count: number) => void) => void;

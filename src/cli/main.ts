@@ -8,6 +8,7 @@ import { loadConfigFile, readEnv } from "../config.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 import { formatHelp, parseCommand, type CommandSpec, type ParsedCommand } from "./options.ts";
+import { diagnostic } from "./terminal.ts";
 import * as migrate from "./commands/migrate.ts";
 import * as enqueue from "./commands/enqueue.ts";
 import * as worker from "./commands/worker.ts";
@@ -87,9 +88,31 @@ function createContext(): CliContext {
     env,
     config: {},
     out: (text) => process.stdout.write(text.endsWith("\n") || text === "" ? text : text + "\n"),
-    err: (text) => process.stderr.write(text.endsWith("\n") ? text : text + "\n"),
+    write: (bytes) => process.stdout.write(bytes),
+    // Diagnostics can carry a database URL (an error echoing it) or job data
+    // (a hostile value echoed in an error): never a password, never a control sequence.
+    err: (text) => {
+      const line = diagnostic(text);
+      process.stderr.write(line.endsWith("\n") ? line : line + "\n");
+    },
     onSignal: (l) => listeners.push(l),
   };
+}
+
+/**
+ * The first argument is no command. An option there (`claude-jobs
+ * --database-url=... stats`) is named without its value, which may be a
+ * password, and the right order is shown.
+ */
+function unknownCommand(name: string, rest: string[]): string {
+  const names = COMMANDS.map((c) => c.spec.name);
+  if (name.startsWith("-")) {
+    const flag = name.replace(/=.*$/s, "");
+    const later = rest.find((a) => names.includes(a));
+    return `claude-jobs: ${flag} is an option, and options go after the command: ` +
+      `claude-jobs ${later ?? "<command>"} ${flag}${name.includes("=") ? "=..." : ""} (commands: ${names.join(", ")}; claude-jobs --help)`;
+  }
+  return `claude-jobs: unknown command ${JSON.stringify(name)}; commands: ${names.join(", ")} (claude-jobs --help)`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -113,11 +136,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.spec.name === name);
   if (!command) {
-    ctx.err(`unknown command "${name}"; commands: ${COMMANDS.map((c) => c.spec.name).join(", ")} (claude-jobs --help)`);
+    ctx.err(unknownCommand(name, rest));
     return 2;
   }
   try {
-    ctx.config = loadConfigFile(ctx.env);
+    ctx.config = loadConfigFile(ctx.env, (warning) => ctx.err(warning));
     const parsed = parseCommand(command.spec, rest, ctx.env, ctx.config);
     if (parsed.values.help) {
       ctx.out(formatHelp(command.spec));

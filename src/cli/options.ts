@@ -27,9 +27,13 @@ export interface CommandSpec {
   positionals?: string[];
 }
 
+export type ValueSource = "flag" | "env" | "config" | "default";
+
 export interface ParsedCommand {
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
+  /** Where each set value came from (a secret on the command line is readable by every local user). */
+  sources?: Record<string, ValueSource>;
 }
 
 export const DATABASE_URL_OPTION: OptionSpec = {
@@ -54,18 +58,27 @@ export function parseCommand(spec: CommandSpec, argv: string[], env: Env, config
     throw new InputError("flags", `${(e as Error).message.replace(/\. To specify.*$/s, "")}; see \`claude-jobs ${spec.name} --help\``);
   }
   const values: ParsedCommand["values"] = { help: parsed.values.help as boolean | undefined };
+  const sources: Record<string, ValueSource> = {};
   for (const [name, o] of Object.entries(spec.options)) {
     const flag = parsed.values[name] as string | boolean | string[] | undefined;
     const fromEnv = o.env ? env[o.env] : undefined;
     const fromConfig = o.configKey ? config[o.configKey] : undefined;
-    values[name] = flag ?? (fromEnv !== undefined && fromEnv !== "" ? coerce(o, fromEnv, o.env!) : undefined) ?? fromConfig ?? o.default;
+    // In order, each looked at only when the ones before are unset (a bad env value under a flag is not an error).
+    let value: ParsedCommand["values"][string];
+    let source: ValueSource | undefined;
+    if (flag !== undefined) [value, source] = [flag, "flag"];
+    else if (fromEnv !== undefined && fromEnv !== "") [value, source] = [coerce(o, fromEnv, o.env!), "env"];
+    else if (fromConfig !== undefined) [value, source] = [fromConfig, "config"];
+    else if (o.default !== undefined) [value, source] = [o.default, "default"];
+    values[name] = value;
+    if (source) sources[name] = source;
   }
   const expected = spec.positionals?.length ?? 0;
   if (!values.help && parsed.positionals.length !== expected) {
     const what = expected === 0 ? "no arguments" : spec.positionals!.map((p) => `<${p}>`).join(" ");
     throw new InputError("arguments", `expects ${what}; got ${parsed.positionals.length === 0 ? "none" : parsed.positionals.map((p) => JSON.stringify(p)).join(" ")}`);
   }
-  return { values, positionals: parsed.positionals };
+  return { values, positionals: parsed.positionals, sources };
 }
 
 function coerce(o: OptionSpec, raw: string, envName: string): string | boolean {

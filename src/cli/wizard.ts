@@ -14,6 +14,7 @@ import { validateEnqueue, type EnqueueParams } from "../queue/validate.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 import { parseCommand, type CommandSpec, type ParsedCommand } from "./options.ts";
+import { diagnostic } from "./terminal.ts";
 import * as migrate from "./commands/migrate.ts";
 import * as enqueue from "./commands/enqueue.ts";
 import * as stats from "./commands/stats.ts";
@@ -54,7 +55,7 @@ async function spin<T>(message: string, op: () => Promise<T>, done: (value: T) =
     s.stop(done(value));
     return value;
   } catch (e: unknown) {
-    if (!(e instanceof Cancelled)) s.error(errorMessage(e));
+    if (!(e instanceof Cancelled)) s.error(diagnostic(errorMessage(e)));
     throw e;
   } finally {
     interrupt = null;
@@ -103,7 +104,7 @@ async function chooseDatabase(ctx: CliContext, savedUrl: string | undefined): Pr
       url = answer(await p.text({
         message: "PostgreSQL URL",
         placeholder: "postgres://user:password@host:5432/database",
-        validate: (v) => { try { validateDatabaseUrl(v ?? ""); } catch (e: unknown) { return errorMessage(e); } },
+        validate: (v) => { try { validateDatabaseUrl(v ?? ""); } catch (e: unknown) { return diagnostic(errorMessage(e)); } },
       }));
     }
     try {
@@ -137,7 +138,7 @@ async function enqueueJob(session: Session): Promise<void> {
   const delay = answer(await p.text({ message: "Delay (empty: now; or 90s, 5m, 1h30m)", defaultValue: "", validate: (v) => (v ? check({ delay: v }) : undefined) }));
   const flags = [`--payload=${JSON.stringify({ prompt, cwd })}`, `--queue=${queue}`, `--priority=${priority.trim()}`, ...(delay ? [`--delay=${delay}`] : [])];
   const result = await spin("Enqueueing", () => runCommand(session, enqueue, flags), (r) => `Enqueued job ${r.out}`);
-  if (result.code !== 0) p.log.error(result.err);
+  if (result.code !== 0) p.log.error(diagnostic(result.err));
 }
 
 async function showQueue(session: Session): Promise<void> {
@@ -181,7 +182,7 @@ async function menu(session: Session): Promise<number> {
       else await showQueue(session);
     } catch (e: unknown) {
       if (e instanceof Cancelled) throw e;
-      p.log.error(errorMessage(e)); // a bad answer or a lost database: back to the menu
+      p.log.error(diagnostic(errorMessage(e))); // a bad answer or a lost database: back to the menu
     }
   }
   p.outro("Bye. Every step is also a command: claude-jobs --help");
@@ -193,9 +194,9 @@ export async function runWizard(ctx: CliContext): Promise<number> {
   p.intro(`claude-jobs ${VERSION}`);
   let saved: string | undefined;
   try {
-    saved = loadConfigFile(ctx.env).databaseUrl;
+    saved = loadConfigFile(ctx.env, (warning) => p.log.warn(diagnostic(warning))).databaseUrl;
   } catch (e: unknown) {
-    p.log.warn(`${errorMessage(e)} (it is replaced only if you save a new choice)`);
+    p.log.warn(`${diagnostic(errorMessage(e))} (it is replaced only if you save a new choice)`);
   }
   try {
     const { url, fromSaved } = await chooseDatabase(ctx, saved);
@@ -214,7 +215,7 @@ export async function runWizard(ctx: CliContext): Promise<number> {
     return await menu(session);
   } catch (e: unknown) {
     if (!(e instanceof Cancelled)) {
-      p.cancel(errorMessage(e)); // the spinner, if any, already said what failed
+      p.cancel(diagnostic(errorMessage(e))); // the spinner, if any, already said what failed
       return 1;
     }
     p.cancel("Cancelled.");

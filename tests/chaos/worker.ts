@@ -92,6 +92,8 @@ function recordedClaude(dir: string): HandlerDefinition {
     // like the real CLI, refuses to run logged out (it calls no API); CHAOS_RUN so cleanup finds its processes.
     env: { PATH: `${join(dir, "bin")}:${env.PATH ?? "/usr/bin:/bin"}`, HOME: join(dir, "home"), IS_SANDBOX: "1",
       ANTHROPIC_API_KEY: "sk-ant-chaos-fake-key", CHAOS_RUN: env.CHAOS_RUN },
+    // Not on the handler's allow-list: without it the fake's processes would lose their cleanup marker.
+    passEnv: ["CHAOS_RUN"],
   });
   return {
     ...inner,

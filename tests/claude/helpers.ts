@@ -4,7 +4,7 @@
 // by stopAll(); the caller drops its database.
 
 import { setDefaultTimeout } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Sql } from "../../src/db/connect.ts";
 import { createClaudeHandler, type ClaudeHandlerOptions } from "../../src/handlers/claude/index.ts";
@@ -82,16 +82,8 @@ export interface CliWorker extends Child {
 export async function startCliWorker(url: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<CliWorker> {
   const logDir = tempDir("claude-e2e-cli-logs-");
   const env = cliEnv({ DATABASE_URL: url, ...extraEnv });
-  // The worker passes the CLI only an allow-list of its environment, so the
-  // fake's own knobs (FAKE_CLAUDE_*) travel in a wrapper that sets them.
-  const knobs = Object.entries(extraEnv).filter(([k]) => k.startsWith("FAKE_CLAUDE_"));
-  let claude = FAKE_CLAUDE;
-  if (knobs.length > 0) {
-    claude = join(tempDir("claude-e2e-cli-bin-"), "claude");
-    const exports = knobs.map(([k, v]) => `export ${k}='${v.replaceAll("'", "'\\''")}'`).join("\n");
-    writeFileSync(claude, `#!/bin/sh\n${exports}\nexec '${process.execPath}' '${FAKE_CLAUDE}' "$@"\n`, { mode: 0o755 });
-  }
-  const child = spawnCli(["worker", `--log-dir=${logDir}`, `--claude-path=${claude}`, "--poll-interval=200ms",
+  // The worker passes the CLI only an allow-list of its environment: the fake's own knobs (FAKE_CLAUDE_*) are asked for by name.
+  const child = spawnCli(["worker", `--log-dir=${logDir}`, `--claude-path=${FAKE_CLAUDE}`, "--pass-env=FAKE_CLAUDE_*", "--poll-interval=200ms",
     "--rescue-interval=1s", "--kill-grace=1s", ...args], env);
   await Promise.race([
     waitFor("the CLI worker to start", () => /worker \d+ started/.test(child.stderr()), { timeoutMs: 15_000 }),

@@ -1,7 +1,7 @@
 // The compiled executable, run as a user would: from a folder with no
 // node_modules, no bun on PATH, a stray .env and bunfig.toml it must ignore.
 // Against a test database: migrate, enqueue, a worker runs the job with the
-// fake Claude CLI, the dashboard answers. Against its own embedded PostgreSQL:
+// fake Claude CLI, the dashboard answers and its login URL signs in. Against its own embedded PostgreSQL:
 // no URL anywhere, it starts one, migrates, enqueues and counts.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -76,7 +76,7 @@ describe("against a PostgreSQL URL", () => {
     expect(worker.stderr()).toContain("stopped");
   }, 60_000);
 
-  test("the dashboard answers /healthz and serves its assets from inside the executable", async () => {
+  test("the dashboard answers /healthz, serves its assets from inside the executable, and its login URL signs in", async () => {
     const dash = start(box, ["dashboard", `--database-url=${db.url}`, "--port=0"]);
     try {
       const base = await waitFor("the dashboard URL", () => /listening on (http:\/\/\S+)/.exec(dash.stderr())?.[1], { timeoutMs: 15_000 });
@@ -86,6 +86,13 @@ describe("against a PostgreSQL URL", () => {
       expect(htmx.status).toBe(200);
       expect((await htmx.text()).length).toBeGreaterThan(10_000);
       expect((await fetch(`${base}/assets/style.css`)).status).toBe(200);
+      // Everything else needs the token: the login URL it printed signs in.
+      expect((await fetch(`${base}/api/stats`)).status).toBe(401);
+      const login = await waitFor("the login URL", () => /open (http:\/\/\S+\/login\?token=\S+) to sign in/.exec(dash.stderr())?.[1], { timeoutMs: 5000 });
+      const signedIn = await fetch(login, { redirect: "manual" });
+      const cookie = /cj_session=[^;]+/.exec(signedIn.headers.get("set-cookie") ?? "")?.[0];
+      expect(cookie).toBeDefined();
+      expect((await fetch(`${base}/`, { headers: { cookie: cookie! } })).status).toBe(200);
     } finally {
       dash.proc.kill("SIGTERM");
     }
@@ -109,7 +116,8 @@ describe("on its own embedded PostgreSQL (no URL anywhere, .env in the folder ig
 
     const enq = await run(box, ["enqueue", `--payload=${JSON.stringify({ prompt: "on the embedded one", cwd: "." })}`, "--queue=emb"]);
     expect(enq.code).toBe(0);
-    expect(enq.stderr).toBe(""); // attached to the running server: silent
+    // Attached to the running server: silent about it (the one line left says no worker serves queue emb).
+    expect(enq.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("warning: no live worker handles"))).toEqual([]);
 
     const stats = await run(box, ["stats", "--json"]);
     expect(JSON.parse(stats.stdout).queued).toBe(1);

@@ -1,7 +1,7 @@
 // The wizard in a real terminal (tmux): the first run picks a PostgreSQL by
 // URL, tests it, saves it (0600) and migrates; then enqueues a Claude job
-// through the menu, and the database has it. Ctrl-C at the first prompt
-// writes nothing. Without a terminal, or with CI set, it prints the help.
+// through the menu, and the database has it. Starting the worker and the
+// dashboard prints the login URL. Ctrl-C at the first prompt writes nothing. Without a terminal, or with CI set, it prints the help.
 // Runs from source, and once through the compiled executable on its
 // embedded PostgreSQL.
 
@@ -107,6 +107,30 @@ test("Ctrl-C at the first prompt leaves at once and writes no config file", asyn
   expect(term.screen()).toContain("Cancelled");
   expect(existsSync(configFile)).toBe(false);
 }, 30_000);
+
+test("\"Start a worker and the dashboard\" prints the login URL once, and it signs a browser in", async () => {
+  const { term, home } = wizard(FROM_SOURCE, { DATABASE_URL: empty.url });
+  await term.waitFor("Which PostgreSQL should claude-jobs use?");
+  term.press("Down", "Enter"); // "DATABASE_URL from the environment"
+  await term.waitFor("Save this choice to");
+  term.press("Right", "Enter"); // No
+  await term.waitFor("What next?");
+  term.press("Enter"); // "Start a worker and the dashboard"
+  await term.waitFor("Dashboard port");
+  term.press(..."8080".split("").map(() => "BSpace"));
+  term.type("0");
+  term.press("Enter");
+  const [, login, base] = await term.waitFor(/open ((http:\/\/127\.0\.0\.1:\d+)\/login\?token=[\w-]+) to sign in/, 30_000);
+  expect(term.screen().split("/login?token=").length - 1).toBe(1);
+  expect(term.screen()).toContain(join(home, ".config", "claude-jobs", "token"));
+  const r = await fetch(login!, { redirect: "manual" });
+  expect(r.status).toBe(303);
+  const cookie = /cj_session=[^;]+/.exec(r.headers.get("set-cookie") ?? "")?.[0];
+  expect(cookie).toBeDefined();
+  expect((await fetch(`${base}/`, { headers: { cookie: cookie! } })).status).toBe(200);
+  term.press("C-c");
+  expect(await term.exitCode()).toBe(0);
+}, 60_000);
 
 test("in a terminal with CI set, no arguments print the help instead of asking", async () => {
   const { term } = wizard(FROM_SOURCE, { CI: "1" });

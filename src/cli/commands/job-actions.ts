@@ -6,6 +6,7 @@ import { validateId } from "../../queue/validate.ts";
 import type { JobRecord } from "../../handlers/types.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+import { jsonText } from "../terminal.ts";
 
 type Action = (queue: Queue, id: string) => Promise<JobRecord | null>;
 
@@ -22,7 +23,7 @@ function command(name: string, summary: string, action: Action) {
     const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1 });
     try {
       const job = await action(new Queue(db.sql), id);
-      if (values.json) ctx.out(JSON.stringify(job ?? { id, deleted: true }));
+      if (values.json) ctx.out(jsonText(job ?? { id, deleted: true }));
       else if (!job) ctx.out(`${id} deleted`);
       else if (job.status === "running") ctx.out(`${id} running; cancel requested, its worker is stopping it`);
       else ctx.out(`${id} ${job.status}`);

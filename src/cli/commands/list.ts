@@ -4,6 +4,7 @@ import { Queue } from "../../queue/client.ts";
 import { InputError } from "../../errors.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { table, shortPrompt, jobDuration } from "../format.ts";
+import { jsonText, visible } from "../terminal.ts";
 import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const spec: CommandSpec = {
@@ -35,13 +36,13 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
   try {
     const page = await new Queue(db.sql).list(filter);
     if (values.json) {
-      ctx.out(JSON.stringify(page));
+      ctx.out(jsonText(page));
       return 0;
     }
     ctx.out(table(
       ["ID", "KIND", "QUEUE", "PRI", "STATUS", "ATTEMPTS", "CREATED", "DURATION", "PROMPT"],
       page.jobs.map((j) => [j.id, j.kind, j.queue, String(j.priority), j.status, `${j.attempts}/${j.maxAttempts}`,
-        j.createdAt.toISOString().slice(0, 19).replace("T", " "), jobDuration(j), shortPrompt(j)]),
+        j.createdAt.toISOString().slice(0, 19).replace("T", " "), jobDuration(j), shortPrompt(j)].map(visible)),
     ));
     if (page.next) ctx.err(`more: claude-jobs list --cursor=${page.next}`);
     return 0;

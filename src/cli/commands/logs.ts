@@ -2,8 +2,11 @@
 // (listLogFiles: the log folder and a validated job id are the only things
 // that make a path). Newest attempt by default; --follow streams the newest
 // file as it grows, moving on to a retry's new file, until the job is final.
-// stream-json is rendered for people unless --raw. Reads in bounded chunks:
-// a log of gigabytes prints without being held in memory.
+// stream-json is rendered for people unless --raw, and what is printed for
+// people shows control characters instead of sending them (terminal.ts: agent
+// output can hold escape sequences that retitle the window or write the
+// clipboard). --raw is the file byte for byte, for piping. Reads in bounded
+// chunks: a log of gigabytes prints without being held in memory.
 
 import { MAX_INTERVAL_MS, parseDuration } from "../../duration.ts";
 import { InputError, NotFoundError } from "../../errors.ts";
@@ -16,6 +19,7 @@ import { validateId } from "../../queue/validate.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+import { visible } from "../terminal.ts";
 
 export const spec: CommandSpec = {
   name: "logs",
@@ -25,7 +29,11 @@ export const spec: CommandSpec = {
     follow: { type: "boolean", short: "f", description: "keep printing as the job writes, until it is finished, failed or cancelled" },
     stderr: { type: "boolean", description: "print the stderr log instead of stdout" },
     attempt: { type: "string", description: "which run's logs: 1 is the first (default: the newest)" },
-    raw: { type: "boolean", description: "print the log as written (stream-json) instead of rendering it" },
+    raw: {
+      type: "boolean",
+      description: "print the log file byte for byte as written (stream-json, control characters and all): for piping " +
+        "to a file or jq, not for a terminal",
+    },
     "poll-interval": { type: "string", description: "with --follow: how often to look for new output", default: "200ms" },
     "log-dir": LOG_DIR_OPTION,
     "database-url": DATABASE_URL_OPTION,
@@ -44,7 +52,9 @@ export async function run(ctx: CliContext, { values, positionals }: ParsedComman
   const attempt = values.attempt === undefined ? null : attemptNumber(values.attempt as string);
   // Parsed even without --follow: a bad flag is refused, never silently ignored.
   const pollMs = Math.max(10, parseDuration("--poll-interval", String(values["poll-interval"]), { max: MAX_INTERVAL_MS }));
-  const printer = new LinePrinter(ctx.out, stream === "stdout" && !values.raw);
+  const printer: Printer = values.raw
+    ? new RawPrinter(ctx.write ?? ((bytes) => void process.stdout.write(bytes)))
+    : new LinePrinter(ctx.out, stream === "stdout");
   const pick = async () => pickFile(await listLogFiles(logDir, id), stream, attempt);
 
   if (!values.follow) {
@@ -103,12 +113,33 @@ function noLogs(id: string, logDir: string, attempt: number | null): string {
 }
 
 /** Prints the file from `offset` to its current end; returns the new offset. */
-function copyFrom(path: string, offset: number, printer: LinePrinter): Promise<number> {
+function copyFrom(path: string, offset: number, printer: Printer): Promise<number> {
   return readFrom(path, offset, (chunk) => printer.push(chunk));
 }
 
-/** Prints each line, rendered or raw; a partial line waits for its end, a huge one is cut. */
-class LinePrinter {
+interface Printer {
+  push(chunk: Buffer): void;
+  /** The end of a file (or of the output). */
+  end(): void;
+}
+
+/** --raw: the bytes as they are in the file. */
+class RawPrinter implements Printer {
+  constructor(private readonly write: (bytes: Uint8Array) => void) {}
+
+  push(chunk: Buffer): void {
+    this.write(chunk);
+  }
+
+  end(): void {}
+}
+
+/**
+ * For people: each line rendered (stdout's stream-json) or as it is
+ * (stderr), with control characters shown, not sent; a partial line waits
+ * for its end, a huge one is cut.
+ */
+class LinePrinter implements Printer {
   private readonly lines: LineSplitter;
 
   constructor(private readonly out: (text: string) => void, private readonly render: boolean) {
@@ -125,8 +156,8 @@ class LinePrinter {
   }
 
   private print(line: string): void {
-    if (!this.render) return this.out(line + "\n");
+    if (!this.render) return this.out(visible(line.replace(/\r$/, "")) + "\n"); // a CRLF line end is a line end
     const text = renderStreamLine(line);
-    if (text !== null) this.out(text + "\n");
+    if (text !== null) this.out(visible(text) + "\n");
   }
 }

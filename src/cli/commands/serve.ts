@@ -7,24 +7,25 @@
 import type { CliContext } from "../context.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 import { buildWorker, openForWorker, stopOnSignals, workerOptions, workerSettings } from "./worker.ts";
-import { dashboardOptions, dashboardSettings, startDashboard } from "./dashboard.ts";
+import { dashboardAccess, dashboardErrors, dashboardOptions, dashboardSettings, signInLine, startDashboard } from "./dashboard.ts";
 
 export const spec: CommandSpec = {
   name: "serve",
   summary: "Run a worker and the dashboard in one process (graceful shutdown of both).",
-  usage: "claude-jobs serve [--port=8080] [--host=127.0.0.1] [--concurrency=10] [--queues=*]",
+  usage: "claude-jobs serve [--port=8080] [--host=127.0.0.1] [--concurrency=10] [--queues=*] [--pass-env=NAME,PREFIX_*]   (token: CLAUDE_JOBS_TOKEN, else the token file)",
   // Both define log-dir as the one LOG_DIR_OPTION: the worker writes there, the dashboard reads it.
   options: { ...workerOptions, ...dashboardOptions, "database-url": DATABASE_URL_OPTION },
 };
 
-export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<number> {
+export async function run(ctx: CliContext, { values, sources }: ParsedCommand): Promise<number> {
   const worker = workerSettings(ctx, values);
-  const dashboard = dashboardSettings(ctx, values);
+  const dashboard = dashboardSettings(ctx, values, sources);
+  const access = dashboardAccess(ctx, dashboard);
   const db = await openForWorker(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 12, applicationName: "claude-jobs serve" });
   if (!db) return 0;
   try {
     const w = buildWorker(ctx, db.sql, worker);
-    const web = startDashboard(db.sql, dashboard);
+    const web = startDashboard(db.sql, { ...dashboard, token: access.token }, { onError: dashboardErrors(ctx) });
     const stopped = stopOnSignals(ctx, w, worker.shutdownTimeoutMs, () => void web.stop());
     try {
       await w.start();
@@ -32,7 +33,8 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
       await web.stop();
       throw e;
     }
-    ctx.err(`serve: worker ${w.id} (queues ${worker.queues.join(",")}, concurrency ${worker.concurrency}); dashboard on ${web.url}`);
+    ctx.err(`serve: worker ${w.id} (queues ${worker.queues.join(",")}, concurrency ${worker.concurrency}); dashboard listening on ${web.url}`);
+    ctx.err(signInLine(web.url, access));
     await stopped;
     await web.stop();
     ctx.err(`serve: worker ${w.id} and dashboard stopped`);

@@ -4,6 +4,7 @@ import { Queue } from "../../queue/client.ts";
 import { validateId } from "../../queue/validate.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { jobLines } from "../format.ts";
+import { jsonText, visible } from "../terminal.ts";
 import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const spec: CommandSpec = {
@@ -19,7 +20,8 @@ export async function run(ctx: CliContext, { values, positionals }: ParsedComman
   const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1 });
   try {
     const job = await new Queue(db.sql).get(id);
-    ctx.out(values.json ? JSON.stringify(job) : jobLines(job));
+    // Job data is anyone's who can enqueue: no control sequence of it reaches the terminal.
+    ctx.out(values.json ? jsonText(job) : visible(jobLines(job)));
     return 0;
   } finally {
     await db.close();

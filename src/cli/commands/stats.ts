@@ -3,6 +3,7 @@
 import { Queue } from "../../queue/client.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { table } from "../format.ts";
+import { jsonText, visible } from "../terminal.ts";
 import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const spec: CommandSpec = {
@@ -19,12 +20,12 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
   try {
     const stats = await new Queue(db.sql).stats();
     if (values.json) {
-      ctx.out(JSON.stringify(stats));
+      ctx.out(jsonText(stats));
       return 0;
     }
     const rows = stats.queues.map((q) => [q.queue, ...COLUMNS.map((c) => String(q[c]))]);
     rows.push(["(all)", ...COLUMNS.map((c) => String(stats[c]))]);
-    ctx.out(table(["QUEUE", ...COLUMNS.map((c) => c.toUpperCase())], rows));
+    ctx.out(table(["QUEUE", ...COLUMNS.map((c) => c.toUpperCase())], rows.map((r) => r.map(visible))));
     return 0;
   } finally {
     await db.close();

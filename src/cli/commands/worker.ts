@@ -9,7 +9,7 @@ import { InputError } from "../../errors.ts";
 import { validateQueueName } from "../../queue/validate.ts";
 import { Worker } from "../../worker/worker.ts";
 import { HandlerRegistry } from "../../handlers/registry.ts";
-import { createClaudeHandler } from "../../handlers/claude/index.ts";
+import { createClaudeHandler, passEnvProblem } from "../../handlers/claude/index.ts";
 import { openDatabase, StoppedWaiting, type CliContext, type OpenDatabase, type OpenOptions } from "../context.ts";
 import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
@@ -23,13 +23,20 @@ export const workerOptions = {
   "job-timeout": { type: "string", description: "default wall-clock limit of a Claude job (payload timeout wins)", env: "CLAUDE_JOBS_JOB_TIMEOUT" },
   "kill-grace": { type: "string", description: "between SIGTERM and SIGKILL when stopping a job's processes", env: "CLAUDE_JOBS_KILL_GRACE", default: "10s" },
   "claude-path": { type: "string", description: "the Claude Code CLI to run", env: "CLAUDE_JOBS_CLAUDE_PATH", default: "claude" },
+  "pass-env": {
+    type: "string",
+    description: "more of this environment for the Claude CLI, beyond its allow-list: names or prefixes like AWS_* " +
+      "(comma-separated, or the flag repeated); DATABASE_URL, PG* and CLAUDE_JOBS_* never pass",
+    env: "CLAUDE_JOBS_PASS_ENV",
+    multiple: true,
+  },
   "log-dir": LOG_DIR_OPTION,
 } as const satisfies CommandSpec["options"];
 
 export const spec: CommandSpec = {
   name: "worker",
   summary: "Run queued jobs until stopped (SIGINT/SIGTERM: graceful; twice: immediate).",
-  usage: "claude-jobs worker [--concurrency=10] [--queues=high,default,low|*] [--poll-interval=5s]",
+  usage: "claude-jobs worker [--concurrency=10] [--queues=high,default,low|*] [--poll-interval=5s] [--pass-env=NAME,PREFIX_*]",
   options: { ...workerOptions, "database-url": DATABASE_URL_OPTION },
 };
 
@@ -43,6 +50,8 @@ export interface WorkerSettings {
   killGraceMs: number;
   claudePath: string;
   logDir: string;
+  /** Variables the Claude CLI gets besides its allow-list (src/handlers/claude/env.ts). */
+  passEnv: string[];
 }
 
 /** Intervals: at least 1ms (0 would spin), at most a week (see MAX_INTERVAL_MS). */
@@ -67,12 +76,44 @@ export function workerSettings(ctx: CliContext, values: ParsedCommand["values"])
     killGraceMs: parseDuration("--kill-grace", values["kill-grace"] as string, { max: MAX_TIMEOUT_MS }),
     claudePath: String(values["claude-path"]),
     logDir: resolveLogDir(ctx.env, values["log-dir"]),
+    passEnv: passEnvList(values["pass-env"]),
   };
+}
+
+/**
+ * --pass-env: names, or prefixes ending in `*`. The queue's own credentials
+ * never reach the agent: an entry that names or would take DATABASE_URL, a
+ * PG* variable (libpq's password, service file, ...) or a CLAUDE_JOBS_* one
+ * is refused, rather than dropped without a word.
+ */
+function passEnvList(value: unknown): string[] {
+  if (value === undefined) return [];
+  const entries = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(",")).map((e) => e.trim()).filter(Boolean);
+  const problem = passEnvProblem(entries);
+  if (problem) throw new InputError("--pass-env", problem);
+  for (const e of entries) {
+    const taken = deniedBy(e);
+    if (taken) {
+      throw new InputError("--pass-env", `${JSON.stringify(e)} would pass ${taken}, the queue's own credentials or settings, which never go to the agent; list the variables it needs by name`);
+    }
+  }
+  return entries;
+}
+
+/** What of DATABASE_URL, PG* and CLAUDE_JOBS_* this entry would pass, or null. */
+function deniedBy(entry: string): string | null {
+  const prefix = entry.endsWith("*") ? entry.slice(0, -1) : null;
+  const covers = (name: string) => (prefix === null ? entry === name : name.startsWith(prefix));
+  const coversPrefix = (p: string) => (prefix === null ? entry.startsWith(p) : prefix.startsWith(p) || p.startsWith(prefix));
+  if (covers("DATABASE_URL")) return "DATABASE_URL";
+  if (coversPrefix("PG")) return "PG* variables";
+  if (prefix === null ? entry.startsWith("CLAUDE_JOBS_") : prefix.startsWith("CLAUDE_JOBS_")) return "CLAUDE_JOBS_* variables";
+  return null;
 }
 
 export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").Sql, s: WorkerSettings): Worker {
   const handlers = new HandlerRegistry().register("claude", createClaudeHandler({
-    claudePath: s.claudePath, logDir: s.logDir, killGraceMs: s.killGraceMs, defaultTimeoutMs: s.jobTimeoutMs, env: ctx.env,
+    claudePath: s.claudePath, logDir: s.logDir, killGraceMs: s.killGraceMs, defaultTimeoutMs: s.jobTimeoutMs, env: ctx.env, passEnv: s.passEnv,
   }));
   const worker = new Worker({
     sql, handlers, queues: s.queues, concurrency: s.concurrency,

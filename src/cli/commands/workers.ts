@@ -3,6 +3,7 @@
 import { Queue } from "../../queue/client.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { table } from "../format.ts";
+import { jsonText, visible } from "../terminal.ts";
 import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const spec: CommandSpec = {
@@ -16,10 +17,10 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
   const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1 });
   try {
     const workers = await new Queue(db.sql).workers();
-    if (values.json) ctx.out(JSON.stringify(workers));
+    if (values.json) ctx.out(jsonText(workers));
     else ctx.out(table(["ID", "HOST", "PID", "QUEUES", "CONCURRENCY", "STARTED", "RUNNING"],
       workers.map((w) => [String(w.id), w.host, String(w.pid), w.queues.join(","), String(w.concurrency),
-        w.startedAt.toISOString().slice(0, 19).replace("T", " "), String(w.runningJobIds.length)])));
+        w.startedAt.toISOString().slice(0, 19).replace("T", " "), String(w.runningJobIds.length)].map(visible))));
     return 0;
   } finally {
     await db.close();
