@@ -10,7 +10,7 @@ import { dashJobList, dashThroughput } from "../db/dashboard.ts";
 import { listUrl, nextCursor, parseListQuery, toListParams } from "./list-query.ts";
 import { bulkAction, enqueueFromInput } from "./job-input.ts";
 import { tailLogs } from "./logs.ts";
-import { jobUnserved } from "../db/workers.ts";
+import { unservedJobs } from "./unserved.ts";
 
 const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
@@ -51,7 +51,7 @@ export function apiRoutes(deps: AppDeps) {
     // unserved: queued jobs that no live worker would claim (no handler for
     // the kind on a worker serving the queue); they would wait in silence.
     .get("/api/stats", async () => {
-      const [stats, unserved] = await Promise.all([queue.stats(), jobUnserved(sql)]);
+      const [stats, unserved] = await Promise.all([queue.stats(), unservedJobs(sql, deps.unservedTtlMs)]);
       return { ...stats, unserved };
     })
     .get("/api/jobs", async ({ query, set }) => {

@@ -66,6 +66,8 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** Where unexpected errors are reported. Default console.error. */
   onError?: (error: unknown) => void;
+  /** How long the count of jobs no live worker handles is reused (src/web/unserved.ts). Default 10 s. */
+  unservedTtlMs?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;

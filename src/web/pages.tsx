@@ -7,7 +7,7 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "./app.tsx";
 import { NotFoundError } from "../errors.ts";
 import { dashFacets, dashJobList, dashThroughput } from "../db/dashboard.ts";
-import { jobUnserved } from "../db/workers.ts";
+import { unservedJobs } from "./unserved.ts";
 import { listUrl, nextCursor, parseListQuery, toListParams } from "./list-query.ts";
 import { findLogFile, modelFromLogs, readStoredLogs } from "./logs.ts";
 import { OverviewLive, OverviewPage, type OverviewData } from "./views/overview.tsx";
@@ -44,7 +44,7 @@ export function pageRoutes(deps: AppDeps) {
   const signedIn = Boolean(deps.token);
   const overview = async (): Promise<OverviewData> => {
     const [stats, throughput, recent, workers, unserved] = await Promise.all([
-      queue.stats(), dashThroughput(sql, 60), dashJobList(sql, { sort: "newest", limit: 10 }), queue.workers(), jobUnserved(sql),
+      queue.stats(), dashThroughput(sql, 60), dashJobList(sql, { sort: "newest", limit: 10 }), queue.workers(), unservedJobs(sql, deps.unservedTtlMs),
     ]);
     return { stats, throughput, recent, workers: workers.length, unserved };
   };

@@ -32,7 +32,8 @@ export async function webFixture(deps: Partial<AppDeps> = {}): Promise<WebFixtur
   const db = await createTestDatabase();
   const queue = new Queue(db.sql);
   const token = deps.token ?? TEST_TOKEN;
-  const app = createApp({ queue, sql: db.sql, onError: () => {}, ...deps, token });
+  // unservedTtlMs 0: tests read the count fresh after starting or stopping workers.
+  const app = createApp({ queue, sql: db.sql, onError: () => {}, unservedTtlMs: 0, ...deps, token });
   return {
     db, queue, app, token,
     request(method, path, init = {}) {

@@ -247,7 +247,7 @@ describe("binding beyond loopback", () => {
     for (const host of ["127.0.0.1", "localhost", "::1"]) expect(dashboardSettings(ctx, values({ host })).host).toBe(host);
     expect(dashboardSettings(ctx, values({ host: "0.0.0.0", token: TOKEN })).token).toBe(TOKEN);
     expect(checkBind("0.0.0.0", undefined)).toContain("32+ random characters");
-    expect(() => dashboardSettings(ctx, values({ host: "0.0.0.0", token: "short" }))).toThrow(/at least 16/);
+    expect(() => dashboardSettings(ctx, values({ host: "0.0.0.0", token: "short" }))).toThrow(/at least 32/);
     expect(() => dashboardSettings(ctx, values({ port: "http" }))).toThrow(/--port/);
   });
 });

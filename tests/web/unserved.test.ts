@@ -82,3 +82,19 @@ test("the warning escapes queue and kind names", async () => {
   expect(seen.text).toContain("of kind &lt;script&gt;alert(2)&lt;/script&gt; in queue q&quot;&gt;&lt;img src=x onerror=alert(1)&gt;: no live worker");
   expect(seen.attrs.href).toBe("/jobs?queue=q%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&kind=%3Cscript%3Ealert(2)%3C%2Fscript%3E");
 });
+
+test("the count is reused for its TTL (the overview polls), and read afresh after it", async () => {
+  const { unservedJobs } = await import("../../src/web/unserved.ts");
+  const { createTestDatabase } = await import("../helpers/db.ts");
+  const { Queue } = await import("../../src/queue/client.ts");
+  const own = await createTestDatabase();
+  try {
+    const first = await unservedJobs(own.sql, 10_000, 0);
+    expect(first).toEqual([]);
+    await new Queue(own.sql).enqueue({ kind: "nobody", queue: "q", payload: {}, delay: "1h" });
+    expect(await unservedJobs(own.sql, 10_000, 5_000)).toEqual([]); // within the TTL: the kept answer
+    expect(await unservedJobs(own.sql, 10_000, 10_001)).toEqual([{ queue: "q", kind: "nobody", jobs: 1 }]);
+  } finally {
+    await own.drop();
+  }
+});
