@@ -2,7 +2,7 @@
 // turns "cannot connect" into one clear line (DatabaseUnreachableError).
 
 import postgres from "postgres";
-import { ConfigError, DatabaseUnreachableError } from "../errors.ts";
+import { ConfigError, DatabaseUnreachableError, redactUrl } from "../errors.ts";
 import { isDatabaseUnavailable } from "./unavailable.ts";
 
 export type Sql = postgres.Sql;
@@ -22,7 +22,7 @@ export function validateDatabaseUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(`database URL: must be a URL like postgres://user@host:5432/db; got ${JSON.stringify(url)}`);
+    throw new ConfigError(`database URL: must be a URL like postgres://user@host:5432/db; got ${JSON.stringify(redactUrl(url))}`);
   }
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
     throw new ConfigError(`database URL: scheme must be postgres:// or postgresql://; got ${parsed.protocol}//`);

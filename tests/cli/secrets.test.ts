@@ -145,3 +145,15 @@ describe("a config file others can read", () => {
     expect(loadConfigFile(env)).toEqual({ databaseUrl: `postgres://app:${SECRET}@db/jobs` });
   });
 });
+
+test("the library's own message for an unparseable database URL hides its password too", async () => {
+  const { validateDatabaseUrl } = await import("../../src/db/connect.ts");
+  let message = "";
+  try {
+    validateDatabaseUrl("postgres://app:s3cr3t@db.example:99999/jobs"); // no such port: not a URL
+  } catch (e: unknown) {
+    message = (e as Error).message;
+  }
+  expect(message).toContain("database URL");
+  expect(message).not.toContain("s3cr3t");
+});

@@ -87,8 +87,9 @@ describe("the CLI's environment", () => {
     expect(env.CLAUDE_JOBS_OWNER).toMatch(/\S/);
   });
 
-  test("passEnv adds names and prefixes the operator lists; CLAUDE_JOBS_* never pass, even listed", async () => {
-    const env = await childEnv(["FAKE_CLAUDE_ENV_FILE", "MY_TOOL_HOME", "AWS_*", "CLAUDE_JOBS_TOKEN", "CLAUDE_JOBS_*"]);
+  test("passEnv adds names and prefixes the operator lists; CLAUDE_JOBS_*, DATABASE_URL and PG* never pass, even listed", async () => {
+    const env = await childEnv(["FAKE_CLAUDE_ENV_FILE", "MY_TOOL_HOME", "AWS_*", "CLAUDE_JOBS_TOKEN", "CLAUDE_JOBS_*", "DATABASE_URL", "PGPASSWORD", "PG*"]);
+    expect(env.PGPASSWORD).toBeUndefined();
     expect(env.MY_TOOL_HOME).toBe("/opt/tool");
     expect(env.AWS_PROFILE).toBe("dev");
     expect(env.AWS_REGION).toBe("eu-west-3");

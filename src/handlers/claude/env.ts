@@ -29,8 +29,13 @@ export const ALLOWED_NAMES: readonly string[] = [
 /** Passed when the name starts with one of these (except DENIED_PREFIXES). */
 export const ALLOWED_PREFIXES: readonly string[] = ["LC_", "XDG_", "ANTHROPIC_", "CLAUDE_"];
 
-/** Never passed, even when listed in passEnv: claude-jobs' own settings and secrets. */
-export const DENIED_PREFIXES: readonly string[] = ["CLAUDE_JOBS_"];
+/**
+ * Never passed, even when listed in passEnv: claude-jobs' own settings and
+ * secrets, and the queue's database (DATABASE_URL, libpq's PG* variables):
+ * an agent talked into it must not reach the queue that runs agents.
+ */
+export const DENIED_PREFIXES: readonly string[] = ["CLAUDE_JOBS_", "PG"];
+export const DENIED_NAMES: readonly string[] = ["DATABASE_URL"];
 
 /** This package's root: its node_modules/.bin holds a pinned dev copy of the Claude CLI. */
 export const PACKAGE_ROOT = resolve(import.meta.dir, "..", "..", "..");
@@ -78,7 +83,7 @@ export function claudeEnv(env: Env, o: ClaudeEnvOptions = {}): Record<string, st
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    if (DENIED_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (DENIED_NAMES.includes(name) || DENIED_PREFIXES.some((p) => name.startsWith(p))) continue;
     const allowed = ALLOWED_NAMES.includes(name) || ALLOWED_PREFIXES.some((p) => name.startsWith(p)) || pass.some((e) => matches(name, e));
     if (allowed) out[name] = value;
   }
