@@ -7,7 +7,7 @@ import { ClaudeJobsError, errorMessage } from "../errors.ts";
 import { loadConfigFile, readEnv } from "../config.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
-import { formatHelp, parseCommand, type CommandSpec, type ParsedCommand } from "./options.ts";
+import { closest, formatHelp, parseCommand, portInUse, type CommandSpec, type ParsedCommand } from "./options.ts";
 import { diagnostic } from "./terminal.ts";
 import * as migrate from "./commands/migrate.ts";
 import * as enqueue from "./commands/enqueue.ts";
@@ -37,6 +37,10 @@ export function mainHelp(): string {
     "",
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary}`),
+    "",
+    "Options:",
+    "  -h, --help     show this help (claude-jobs help <command>: that command's help)",
+    "  -v, --version  print the version",
     "",
     "Every command takes --help. The database: --database-url, else DATABASE_URL, else the saved",
     "config (~/.config/claude-jobs/config.json), else an embedded PostgreSQL in ~/.local/share/claude-jobs.",
@@ -104,15 +108,23 @@ function createContext(): CliContext {
  * --database-url=... stats`) is named without its value, which may be a
  * password, and the right order is shown.
  */
+const TOP_LEVEL_OPTIONS = ["--version", "--help"];
+
 function unknownCommand(name: string, rest: string[]): string {
   const names = COMMANDS.map((c) => c.spec.name);
   if (name.startsWith("-")) {
     const flag = name.replace(/=.*$/s, "");
+    const commandFlags = COMMANDS.flatMap((c) => Object.keys(c.spec.options).map((o) => `--${o}`));
+    if (!commandFlags.includes(flag)) {
+      const near = closest(flag, TOP_LEVEL_OPTIONS) ?? closest(flag, commandFlags);
+      return `claude-jobs: unknown option ${flag}${near ? `; did you mean ${near}?` : ""} (options: ${TOP_LEVEL_OPTIONS.join(", ")}; claude-jobs --help)`;
+    }
     const later = rest.find((a) => names.includes(a));
     return `claude-jobs: ${flag} is an option, and options go after the command: ` +
       `claude-jobs ${later ?? "<command>"} ${flag}${name.includes("=") ? "=..." : ""} (commands: ${names.join(", ")}; claude-jobs --help)`;
   }
-  return `claude-jobs: unknown command ${JSON.stringify(name)}; commands: ${names.join(", ")} (claude-jobs --help)`;
+  const near = closest(name, names);
+  return `claude-jobs: unknown command ${JSON.stringify(name)}${near ? `; did you mean ${near}?` : ""}; commands: ${names.join(", ")} (claude-jobs --help)`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -130,18 +142,28 @@ export async function main(argv: string[]): Promise<number> {
     ctx.out(mainHelp());
     return 0;
   }
+  if (name === "help" && rest.length > 0) {
+    const topic = COMMANDS.find((c) => c.spec.name === rest[0]);
+    if (!topic || rest.length > 1) {
+      ctx.err(topic ? `claude-jobs help: expects one command; got ${rest.map((a) => JSON.stringify(a)).join(" ")}` : unknownCommand(rest[0]!, []));
+      return 2;
+    }
+    ctx.out(formatHelp(topic.spec));
+    return 0;
+  }
   if (name === "--help" || name === "-h" || name === "help") {
     ctx.out(mainHelp());
     return 0;
   }
   const command = COMMANDS.find((c) => c.spec.name === name);
+  let parsed: ParsedCommand | undefined;
   if (!command) {
     ctx.err(unknownCommand(name, rest));
     return 2;
   }
   try {
     ctx.config = loadConfigFile(ctx.env, (warning) => ctx.err(warning));
-    const parsed = parseCommand(command.spec, rest, ctx.env, ctx.config);
+    parsed = parseCommand(command.spec, rest, ctx.env, ctx.config);
     if (parsed.values.help) {
       ctx.out(formatHelp(command.spec));
       return 0;
@@ -151,6 +173,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof ClaudeJobsError) {
       ctx.err(`claude-jobs ${name}: ${e.message}`);
       return e.code === "invalid_input" ? 2 : 1;
+    }
+    const port = portInUse(e, parsed?.values.port);
+    if (port) {
+      ctx.err(`claude-jobs ${name}: ${port}`);
+      return 1;
     }
     ctx.err(`claude-jobs ${name}: unexpected error: ${errorMessage(e)}`);
     if (ctx.env.CLAUDE_JOBS_DEBUG) ctx.err(String((e as Error).stack));

@@ -55,7 +55,10 @@ export function parseCommand(spec: CommandSpec, argv: string[], env: Env, config
   try {
     parsed = parseArgs({ args: argv, options: { ...parseOptions, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: true });
   } catch (e: unknown) {
-    throw new InputError("flags", `${(e as Error).message.replace(/\. To specify.*$/s, "")}; see \`claude-jobs ${spec.name} --help\``);
+    const message = (e as Error).message.replace(/\. To specify.*$/s, "");
+    const unknown = /^Unknown option '(--?[^']+)'/.exec(message)?.[1];
+    const near = unknown?.startsWith("--") ? closest(unknown.slice(2), [...Object.keys(spec.options), "help"]) : undefined;
+    throw new InputError("flags", `${message}${near ? `; did you mean --${near}?` : ""}; see \`claude-jobs ${spec.name} --help\``);
   }
   const values: ParsedCommand["values"] = { help: parsed.values.help as boolean | undefined };
   const sources: Record<string, ValueSource> = {};
@@ -99,4 +102,36 @@ export function formatHelp(spec: CommandSpec): string {
   const width = Math.max(...entries.map(([f]) => f.length)) + 2;
   for (const [flag, text] of entries) lines.push(`  ${flag.padEnd(width)}${text}`);
   return lines.join("\n");
+}
+
+/** Optimal-string-alignment distance: Levenshtein plus adjacent transpositions (`enqeue` is 1 from `enqueue`). */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The candidate nearest to `name` (case-insensitive), if one is within `max` edits; the first of equals wins. */
+export function closest(name: string, candidates: string[], max = 2): string | undefined {
+  let best: string | undefined;
+  let bestDistance = max + 1;
+  for (const c of candidates) {
+    const distance = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [c, distance];
+  }
+  return best;
+}
+
+/** A port another process holds, as one line that says what to do (Bun: "Failed to start server. Is port N in use?"). */
+export function portInUse(e: unknown, port?: unknown): string | undefined {
+  const err = e as { code?: string; message?: string } | null;
+  if (err?.code !== "EADDRINUSE" && !/Is port \d+ in use/.test(String(err?.message))) return undefined;
+  const n = /port (\d+)/.exec(String(err?.message))?.[1] ?? port;
+  return `port ${n} is in use; choose another with --port`;
 }
