@@ -23,6 +23,10 @@ export interface CliContext {
 export interface OpenDatabase {
   sql: Sql;
   url: string;
+  /** The migrations applied while opening (the embedded database is migrated on the way in); empty otherwise. */
+  migratedOnOpen: string[];
+  /** Whether this is the embedded database. */
+  embedded: boolean;
   close(): Promise<void>;
 }
 
@@ -73,10 +77,11 @@ export async function openDatabase(ctx: CliContext, options: OpenOptions): Promi
   const sql = options.waitForServer
     ? await connectWhenUp(ctx, url, connectOptions, options.waitForServer.signal)
     : await connect(url, connectOptions);
+  let migratedOnOpen: string[] = [];
   try {
     // The embedded database is ours alone: bring its schema up to date on the
     // way in, so the quick start needs no separate migrate step.
-    if (embeddedServer) await migrate(sql);
+    if (embeddedServer) migratedOnOpen = (await migrate(sql)).applied;
     else if (options.requireSchema !== false) await checkSchema(sql);
   } catch (e: unknown) {
     await sql.end({ timeout: 1 });
@@ -85,6 +90,8 @@ export async function openDatabase(ctx: CliContext, options: OpenOptions): Promi
   return {
     sql,
     url,
+    migratedOnOpen,
+    embedded: embeddedServer,
     close: () => sql.end({ timeout: 5 }),
   };
 }

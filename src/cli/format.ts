@@ -16,8 +16,18 @@ export function shortPrompt(job: JobRecord, width = 50): string {
   return flat.length > width ? flat.slice(0, width - 1) + "…" : flat;
 }
 
+/** The status shown to people: a queued job due later is "scheduled" (the column still says queued). */
+export function shownStatus(job: JobRecord, now = new Date()): string {
+  return job.status === "queued" && job.runAt > now ? "scheduled" : job.status;
+}
+
+/**
+ * How long the job ran (or has been running). A queued job has no duration:
+ * its started_at, when set, belongs to an earlier attempt (put back at a
+ * worker's shutdown, or retried), not to the job as it is now.
+ */
 export function jobDuration(job: JobRecord): string {
-  if (!job.startedAt) return "";
+  if (!job.startedAt || job.status === "queued") return "";
   const end = job.finishedAt ?? new Date();
   return formatDuration(end.getTime() - job.startedAt.getTime());
 }
@@ -28,11 +38,12 @@ export function jobLines(job: JobRecord): string {
     ["kind", job.kind],
     ["queue", job.queue],
     ["priority", String(job.priority)],
-    ["status", job.status + (job.cancelRequestedAt && job.status === "running" ? " (cancel requested)" : "")],
+    ["status", shownStatus(job) + (job.cancelRequestedAt && job.status === "running" ? " (cancel requested)" : "")],
     ["attempts", `${job.attempts} of ${job.maxAttempts}`],
     ["run at", job.runAt.toISOString()],
     ["created", job.createdAt.toISOString()],
-    ["started", job.startedAt?.toISOString() ?? ""],
+    // A queued job's started_at is its last attempt's, not its own.
+    [job.status === "queued" ? "last started" : "started", job.startedAt?.toISOString() ?? ""],
     ["finished", job.finishedAt?.toISOString() ?? ""],
     ["duration", jobDuration(job)],
     ["worker", job.workerId === null ? "" : String(job.workerId)],

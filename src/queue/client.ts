@@ -5,6 +5,7 @@
 import type { Queryable, Sql } from "../db/connect.ts";
 import * as jobs from "../db/jobs.ts";
 import { workerListLive, type WorkerInfo } from "../db/workers.ts";
+import { dashJobList } from "../db/dashboard.ts";
 import { ConflictError, InputError, NotFoundError } from "../errors.ts";
 import type { Handler, HandlerDefinition, JobRecord, JobStatus } from "../handlers/types.ts";
 import { toDefinition } from "../handlers/types.ts";
@@ -97,20 +98,29 @@ export class Queue {
     return job;
   }
 
+  /**
+   * Jobs newest first. `status` is a column value, except that, as in stats,
+   * the API and the dashboard, `queued` means queued and due now and
+   * `scheduled` queued with run_at in the future. `next` is null on the last
+   * page: one row more than `limit` is read to know whether there is another.
+   */
   async list(filter: ListFilter = {}): Promise<{ jobs: JobRecord[]; next: string | null }> {
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new InputError("limit", `must be an integer from 1 to 1000; got ${JSON.stringify(filter.limit)}`);
     }
-    const page = await jobs.jobList(this.sql, {
-      status: filter.status === undefined ? null : validateStatus("status", filter.status),
+    const before = filter.cursor === undefined ? null : decodeCursor(filter.cursor);
+    const rows = await dashJobList(this.sql, {
+      status: filter.status === undefined ? null : validateListStatus("status", filter.status),
       queue: filter.queue === undefined ? null : validateQueueName("queue", filter.queue),
       kind: filter.kind === undefined ? null : validateKindName("kind", filter.kind),
-      before: filter.cursor === undefined ? null : decodeCursor(filter.cursor),
-      limit,
+      sort: "newest",
+      after: before && { key: before.createdAt, id: before.id },
+      limit: limit + 1,
     });
+    const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { jobs: page, next: page.length === limit && last ? encodeCursor(last) : null };
+    return { jobs: page, next: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
   async stats(): Promise<Stats> {
@@ -162,6 +172,16 @@ export class Queue {
     if (job) return job;
     const current = await this.get(checked);
     throw new ConflictError(`job ${id} is ${current.status}; only ${allowed}`);
+  }
+}
+
+/** A list filter's status: a job status, or `scheduled` (queued, due later). */
+function validateListStatus(field: string, value: unknown): JobStatus | "scheduled" {
+  if (value === "scheduled") return value;
+  try {
+    return validateStatus(field, value);
+  } catch {
+    throw new InputError(field, `must be one of queued, scheduled, running, finished, failed, cancelled; got ${JSON.stringify(value)}`);
   }
 }
 

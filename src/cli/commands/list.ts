@@ -3,16 +3,16 @@
 import { Queue } from "../../queue/client.ts";
 import { InputError } from "../../errors.ts";
 import { openDatabase, type CliContext } from "../context.ts";
-import { table, shortPrompt, jobDuration } from "../format.ts";
+import { table, shortPrompt, jobDuration, shownStatus } from "../format.ts";
 import { jsonText, visible } from "../terminal.ts";
 import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const spec: CommandSpec = {
   name: "list",
   summary: "List jobs, newest first.",
-  usage: "claude-jobs list [--status=queued|running|finished|failed|cancelled] [--queue=Q] [--kind=K] [--limit=50] [--json]",
+  usage: "claude-jobs list [--status=queued|scheduled|running|finished|failed|cancelled] [--queue=Q] [--kind=K] [--limit=50] [--json]",
   options: {
-    status: { type: "string", description: "only jobs in this status" },
+    status: { type: "string", description: "only jobs in this status (queued: due now; scheduled: queued for later)" },
     queue: { type: "string", description: "only jobs of this queue" },
     kind: { type: "string", description: "only jobs of this kind" },
     limit: { type: "string", description: "jobs per page, 1-1000", default: "50" },
@@ -36,12 +36,13 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
   try {
     const page = await new Queue(db.sql).list(filter);
     if (values.json) {
-      ctx.out(jsonText(page));
+      // `status` is the column's value; `scheduled` says a queued job is due later.
+      ctx.out(jsonText({ ...page, jobs: page.jobs.map((j) => ({ ...j, scheduled: shownStatus(j) === "scheduled" })) }));
       return 0;
     }
     ctx.out(table(
       ["ID", "KIND", "QUEUE", "PRI", "STATUS", "ATTEMPTS", "CREATED", "DURATION", "PROMPT"],
-      page.jobs.map((j) => [j.id, j.kind, j.queue, String(j.priority), j.status, `${j.attempts}/${j.maxAttempts}`,
+      page.jobs.map((j) => [j.id, j.kind, j.queue, String(j.priority), shownStatus(j), `${j.attempts}/${j.maxAttempts}`,
         j.createdAt.toISOString().slice(0, 19).replace("T", " "), jobDuration(j), shortPrompt(j)].map(visible)),
     ));
     if (page.next) ctx.err(`more: claude-jobs list --cursor=${page.next}`);

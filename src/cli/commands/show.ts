@@ -3,7 +3,7 @@
 import { Queue } from "../../queue/client.ts";
 import { validateId } from "../../queue/validate.ts";
 import { openDatabase, type CliContext } from "../context.ts";
-import { jobLines } from "../format.ts";
+import { jobLines, shownStatus } from "../format.ts";
 import { jsonText, visible } from "../terminal.ts";
 import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
@@ -21,7 +21,8 @@ export async function run(ctx: CliContext, { values, positionals }: ParsedComman
   try {
     const job = await new Queue(db.sql).get(id);
     // Job data is anyone's who can enqueue: no control sequence of it reaches the terminal.
-    ctx.out(values.json ? jsonText(job) : visible(jobLines(job)));
+    // In JSON `status` is the column's value; `scheduled` says a queued job is due later.
+    ctx.out(values.json ? jsonText({ ...job, scheduled: shownStatus(job) === "scheduled" }) : visible(jobLines(job)));
     return 0;
   } finally {
     await db.close();
