@@ -7,7 +7,7 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "./app.tsx";
 import { dashJobList, dashThroughput } from "../db/dashboard.ts";
-import { listUrl, nextCursor, parseListQuery, toListParams } from "./list-query.ts";
+import { listUrl, pageOf, parseListQuery, toListParams } from "./list-query.ts";
 import { bulkAction, enqueueFromInput } from "./job-input.ts";
 import { tailLogs } from "./logs.ts";
 import { unservedJobs } from "./unserved.ts";
@@ -56,8 +56,7 @@ export function apiRoutes(deps: AppDeps) {
     })
     .get("/api/jobs", async ({ query, set }) => {
       const q = parseListQuery(query);
-      const jobs = await dashJobList(sql, toListParams(q));
-      const next = nextCursor(jobs, q);
+      const { jobs, next } = pageOf(await dashJobList(sql, toListParams(q)), q);
       if (next) {
         set.headers["x-next-cursor"] = next;
         set.headers.link = `<${listUrl("/api/jobs", q, { cursor: next, limit: q.limit })}>; rel="next"`;

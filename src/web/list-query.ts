@@ -53,8 +53,9 @@ export function parseListQuery(raw: Raw, defaults: { limit?: number } = {}): Lis
   };
 }
 
+/** The list query for a page: one row more than the page, to know whether another page follows (pageOf). */
 export function toListParams(q: ListQuery): DashListParams {
-  return { ...q, after: q.cursor === null ? null : decodeCursor(q.cursor) };
+  return { ...q, limit: q.limit + 1, after: q.cursor === null ? null : decodeCursor(q.cursor) };
 }
 
 /** The cursor after `job` in sort order: its sort key and id. */
@@ -74,9 +75,14 @@ export function decodeCursor(cursor: string): { key: Date; id: string } {
 }
 
 /** The next page's cursor, or null when this page is the last. */
-export function nextCursor(jobs: JobRecord[], q: ListQuery): string | null {
+/**
+ * The page out of what toListParams fetched, and the cursor to the next page
+ * only when there is one (a page exactly full is not a sign of more).
+ */
+export function pageOf(fetched: JobRecord[], q: ListQuery): { jobs: JobRecord[]; next: string | null } {
+  const jobs = fetched.slice(0, q.limit);
   const last = jobs.at(-1);
-  return jobs.length === q.limit && last ? encodeCursor(last, q.sort) : null;
+  return { jobs, next: fetched.length > q.limit && last ? encodeCursor(last, q.sort) : null };
 }
 
 /** A URL under `path` carrying the query's filters (and any overrides). */

@@ -8,7 +8,7 @@ import type { AppDeps } from "./app.tsx";
 import { NotFoundError } from "../errors.ts";
 import { dashFacets, dashJobList, dashThroughput } from "../db/dashboard.ts";
 import { unservedJobs } from "./unserved.ts";
-import { listUrl, nextCursor, parseListQuery, toListParams } from "./list-query.ts";
+import { listUrl, pageOf, parseListQuery, toListParams } from "./list-query.ts";
 import { findLogFile, modelFromLogs, readStoredLogs } from "./logs.ts";
 import { OverviewLive, OverviewPage, type OverviewData } from "./views/overview.tsx";
 import { JobsPage } from "./views/jobs.tsx";
@@ -53,8 +53,8 @@ export function pageRoutes(deps: AppDeps) {
     .get("/partials/overview", async () => <OverviewLive data={await overview()} />)
     .get("/jobs", async ({ query }) => {
       const q = parseListQuery(query);
-      const [jobs, facets] = await Promise.all([dashJobList(sql, toListParams(q)), dashFacets(sql)]);
-      const next = nextCursor(jobs, q);
+      const [fetched, facets] = await Promise.all([dashJobList(sql, toListParams(q)), dashFacets(sql)]);
+      const { jobs, next } = pageOf(fetched, q);
       return (
         <JobsPage query={q} jobs={jobs} facets={facets} signedIn={signedIn} notice={notice(query)}
           moreUrl={next ? listUrl("/partials/jobs", q, { cursor: next }) : null}
@@ -63,8 +63,7 @@ export function pageRoutes(deps: AppDeps) {
     })
     .get("/partials/jobs", async ({ query }) => {
       const q = parseListQuery(query);
-      const jobs = await dashJobList(sql, toListParams(q));
-      const next = nextCursor(jobs, q);
+      const { jobs, next } = pageOf(await dashJobList(sql, toListParams(q)), q);
       return <JobRows jobs={jobs} selectable={true} moreUrl={next ? listUrl("/partials/jobs", q, { cursor: next }) : null} />;
     })
     .get("/jobs/new", () => <EnqueuePage values={{}} signedIn={signedIn} />)
