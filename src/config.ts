@@ -37,6 +37,12 @@ export function defaultLogDir(env: Env): string {
 /** What the wizard saves. Every key is also a flag. */
 export interface SavedConfig {
   databaseUrl?: string;
+  /**
+   * "embedded": the embedded PostgreSQL was chosen on purpose (older wizards
+   * saved `{}` for it, still read as "nothing saved"). Commands need no flag
+   * for it: with no database URL they use the embedded PostgreSQL anyway.
+   */
+  database?: "embedded";
 }
 
 /**
@@ -70,7 +76,12 @@ export function loadConfigFile(env: Env, warn?: (message: string) => void): Save
     if (fields.databaseUrl !== undefined && typeof fields.databaseUrl !== "string") {
       throw new Error("databaseUrl must be a string");
     }
+    if (fields.database !== undefined && fields.database !== "embedded") {
+      throw new Error(`database must be "embedded"; got ${JSON.stringify(fields.database)}`);
+    }
+    if (fields.database !== undefined && fields.databaseUrl !== undefined) throw new Error("database and databaseUrl are both set; keep one");
     config = { databaseUrl: fields.databaseUrl as string | undefined };
+    if (fields.database === "embedded") config.database = "embedded";
   } catch (e: unknown) {
     throw new ConfigError(`config file ${path}: ${(e as Error).message}; fix or delete it`);
   }

@@ -6,14 +6,14 @@
 // had not confirmed; the config file is written only after "Save?".
 
 import * as p from "@clack/prompts";
-import { configFilePath, defaultDataDir, loadConfigFile, saveConfigFile, type Env } from "../config.ts";
+import { configFilePath, defaultDataDir, loadConfigFile, saveConfigFile, type Env, type SavedConfig } from "../config.ts";
 import { connect, validateDatabaseUrl } from "../db/connect.ts";
 import { errorMessage, InputError, redactUrl } from "../errors.ts";
 import { createClaudeHandler } from "../handlers/claude/index.ts";
 import { validateEnqueue, type EnqueueParams } from "../queue/validate.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
-import { parseCommand, type CommandSpec, type ParsedCommand } from "./options.ts";
+import { parseCommand, portInUse, type CommandSpec, type ParsedCommand } from "./options.ts";
 import { diagnostic } from "./terminal.ts";
 import * as migrate from "./commands/migrate.ts";
 import * as enqueue from "./commands/enqueue.ts";
@@ -84,37 +84,85 @@ async function testUrl(url: string): Promise<string> {
   }
 }
 
+/**
+ * Asks for a URL until one answers. The connection is tested as the answer's
+ * validation: a URL that fails stays in the field, the error under it, to be
+ * corrected rather than typed again.
+ */
+async function askUrl(initialValue?: string): Promise<string> {
+  let version = "";
+  const url = answer(await p.text({
+    message: "PostgreSQL URL",
+    placeholder: "postgres://user:password@host:5432/database",
+    ...(initialValue ? { initialValue } : {}),
+    validate: async (v) => {
+      try {
+        validateDatabaseUrl(v ?? "");
+        version = await testUrl(v ?? "");
+      } catch (e: unknown) {
+        return diagnostic(errorMessage(e));
+      }
+    },
+  }));
+  p.log.success(`Connected: PostgreSQL ${version}`);
+  return url;
+}
+
+/** Tests a URL the user did not type (saved, or DATABASE_URL); when it fails, asks for another. */
+async function connectOrAsk(url: string): Promise<{ url: string; changed: boolean }> {
+  try {
+    await spin(`Connecting to ${redactUrl(url)}`, () => testUrl(url), (v) => `Connected: PostgreSQL ${v}`);
+    return { url, changed: false };
+  } catch (e: unknown) {
+    if (e instanceof Cancelled) throw e;
+    return { url: await askUrl(), changed: true }; // the spinner showed why it failed
+  }
+}
+
 /** Asks which database to use until one answers (or the embedded one is picked). */
-async function chooseDatabase(ctx: CliContext, savedUrl: string | undefined): Promise<{ url: string | undefined; fromSaved: boolean }> {
+async function chooseDatabase(ctx: CliContext): Promise<string | undefined> {
   const envUrl = ctx.env.DATABASE_URL || undefined;
   const choice = answer(await p.select<string>({
     message: "Which PostgreSQL should claude-jobs use?",
-    initialValue: savedUrl ? "saved" : "embedded",
+    initialValue: "embedded",
     options: [
-      ...(savedUrl ? [{ value: "saved", label: "The saved one", hint: redactUrl(savedUrl) }] : []),
       { value: "embedded", label: "Embedded PostgreSQL (recommended)", hint: `runs in ${defaultDataDir(ctx.env)}` },
       ...(envUrl ? [{ value: "env", label: "DATABASE_URL from the environment", hint: redactUrl(envUrl) }] : []),
       { value: "url", label: "Another PostgreSQL: type its URL" },
     ],
   }));
-  if (choice === "embedded") return { url: undefined, fromSaved: false };
-  let url = choice === "saved" ? savedUrl! : choice === "env" ? envUrl! : "";
-  for (;;) {
-    if (!url) {
-      url = answer(await p.text({
-        message: "PostgreSQL URL",
-        placeholder: "postgres://user:password@host:5432/database",
-        validate: (v) => { try { validateDatabaseUrl(v ?? ""); } catch (e: unknown) { return diagnostic(errorMessage(e)); } },
-      }));
-    }
-    try {
-      await spin(`Connecting to ${redactUrl(url)}`, () => testUrl(url), (v) => `Connected: PostgreSQL ${v}`);
-      return { url, fromSaved: choice === "saved" };
-    } catch (e: unknown) {
-      if (e instanceof Cancelled) throw e;
-      url = ""; // ask again; the spinner showed why it failed
+  if (choice === "embedded") return undefined;
+  if (choice === "env") return (await connectOrAsk(envUrl!)).url;
+  return askUrl();
+}
+
+/** What a saved configuration chose, in words; undefined when it chose nothing. */
+function describeSaved(config: SavedConfig): string | undefined {
+  if (config.databaseUrl) return `PostgreSQL at ${redactUrl(config.databaseUrl)}`;
+  if (config.database === "embedded") return "the embedded PostgreSQL";
+  return undefined;
+}
+
+/** The saved configuration, kept (and tested) or changed; `save` when there is a new choice to offer saving. */
+async function databaseFor(ctx: CliContext, saved: SavedConfig): Promise<{ url: string | undefined; save: boolean }> {
+  const what = describeSaved(saved);
+  if (what) {
+    p.log.info(`using the saved configuration in ${configFilePath(ctx.env)} (${what})`);
+    const keep = answer(await p.select<string>({
+      message: "Keep the saved configuration?",
+      initialValue: "keep",
+      options: [
+        { value: "keep", label: "Keep it", hint: what },
+        { value: "change", label: "Change it" },
+      ],
+    }));
+    if (keep === "keep") {
+      if (!saved.databaseUrl) return { url: undefined, save: false };
+      const { url, changed } = await connectOrAsk(saved.databaseUrl);
+      return { url, save: changed };
     }
   }
+  return { url: await chooseDatabase(ctx), save: true };
 }
 
 /** Each answer is checked by the enqueue command's own validation, field by field. */
@@ -153,10 +201,18 @@ async function startServe(session: Session): Promise<number> {
   const port = answer(await p.text({
     message: "Dashboard port", initialValue: String(dashboardOptions.port.default),
     validate: (v) => {
+      let settings: ReturnType<typeof dashboardSettings>;
       try {
-        dashboardSettings(session.ctx, parseCommand(serve.spec, [`--port=${v ?? ""}`], session.env, {}).values);
+        settings = dashboardSettings(session.ctx, parseCommand(serve.spec, [`--port=${v ?? ""}`], session.env, {}).values);
       } catch (e: unknown) {
         return errorMessage(e);
+      }
+      if (settings.port === 0) return undefined;
+      try {
+        Bun.serve({ port: settings.port, hostname: settings.host, fetch: () => new Response() }).stop(true);
+      } catch (e: unknown) {
+        const inUse = portInUse(e, settings.port);
+        return inUse ? `port ${settings.port} is in use; choose another` : errorMessage(e);
       }
     },
   }));
@@ -192,18 +248,18 @@ async function menu(session: Session): Promise<number> {
 export async function runWizard(ctx: CliContext): Promise<number> {
   ctx.onSignal(() => interrupt?.());
   p.intro(`claude-jobs ${VERSION}`);
-  let saved: string | undefined;
+  let saved: SavedConfig = {};
   try {
-    saved = loadConfigFile(ctx.env, (warning) => p.log.warn(diagnostic(warning))).databaseUrl;
+    saved = loadConfigFile(ctx.env, (warning) => p.log.warn(diagnostic(warning)));
   } catch (e: unknown) {
     p.log.warn(`${diagnostic(errorMessage(e))} (it is replaced only if you save a new choice)`);
   }
   try {
-    const { url, fromSaved } = await chooseDatabase(ctx, saved);
-    if (!fromSaved) {
+    const { url, save: offerSave } = await databaseFor(ctx, saved);
+    if (offerSave) {
       const path = configFilePath(ctx.env);
       const save = answer(await p.confirm({ message: `Save this choice to ${path}?`, initialValue: true }));
-      if (save) p.log.success(`Saved to ${saveConfigFile(ctx.env, url ? { databaseUrl: url } : {})} (mode 0600)`);
+      if (save) p.log.success(`Saved to ${saveConfigFile(ctx.env, url ? { databaseUrl: url } : { database: "embedded" })} (mode 0600)`);
       if (save && ctx.env.DATABASE_URL && ctx.env.DATABASE_URL !== url) {
         p.log.warn("DATABASE_URL is set in this shell: commands run here use it before the saved choice.");
       }
@@ -215,7 +271,7 @@ export async function runWizard(ctx: CliContext): Promise<number> {
     return await menu(session);
   } catch (e: unknown) {
     if (!(e instanceof Cancelled)) {
-      p.cancel(diagnostic(errorMessage(e))); // the spinner, if any, already said what failed
+      p.cancel(portInUse(e) ?? diagnostic(errorMessage(e))); // the spinner, if any, already said what failed
       return 1;
     }
     p.cancel("Cancelled.");

@@ -6,7 +6,8 @@
 // embedded PostgreSQL.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
 import { REPO } from "../helpers/engine.ts";
@@ -19,10 +20,14 @@ import { killTerminals, Terminal } from "./terminal.ts";
 const FROM_SOURCE = [process.execPath, `--tsconfig-override=${join(REPO, "tsconfig.json")}`, join(REPO, "src/cli/main.ts")];
 const terminals: Terminal[] = [];
 
-function wizard(command = FROM_SOURCE, extra: Record<string, string> = {}) {
+function wizard(command = FROM_SOURCE, extra: Record<string, string> = {}, saved?: object) {
   const cwd = tempDir("cj-wizard-cwd-");
   const home = tempDir("cj-wizard-home-");
   chmodSync(home, 0o755); // as root, the embedded server's own user must reach its data folder
+  if (saved) {
+    mkdirSync(join(home, ".config", "claude-jobs"), { recursive: true, mode: 0o700 });
+    writeFileSync(join(home, ".config", "claude-jobs", "config.json"), JSON.stringify(saved), { mode: 0o600 });
+  }
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), TERM: "xterm-256color", LANG: "C.UTF-8", ...extra };
   const term = Terminal.start(command, { env, cwd });
   terminals.push(term);
@@ -44,10 +49,14 @@ test("first run: a typed URL is tested, saved with mode 0600 and migrated; then 
   await term.waitFor("Which PostgreSQL should claude-jobs use?");
   term.press("Down", "Enter"); // "Another PostgreSQL: type its URL"
   await term.waitFor("PostgreSQL URL");
-  term.type(empty.url.replace(/\/[^/]+$/, "/no_such_database"));
+  const bad = empty.url.replace(/\/[^/]+$/, "/no_such_database");
+  term.type(bad);
   term.press("Enter");
-  await term.waitFor('database "no_such_database" does not exist');
-  await term.waitForCount("PostgreSQL URL", 1); // asked again
+  // The error is shown under the field, and what was typed stays in it to be corrected.
+  const [shown] = await term.waitFor(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[^\\n]*\\n[^\\n]*database "no_such_database" does`));
+  expect(shown).toBeDefined();
+  expect(term.screen().split("PostgreSQL URL").length - 1).toBe(1); // not asked again from empty
+  term.press(...bad.split("").map(() => "BSpace"));
   term.type(empty.url);
   term.press("Enter");
   await term.waitFor("Connected: PostgreSQL");
@@ -167,3 +176,64 @@ test("the compiled executable runs the wizard on the embedded PostgreSQL (the de
     rmSync(rootHome(join(home, ".local", "share", "claude-jobs")), { recursive: true, force: true });
   }
 }, 180_000);
+
+test("the embedded choice is saved as {\"database\":\"embedded\"}, and read back on the next run", async () => {
+  // A data folder that cannot exist: the embedded PostgreSQL fails at once, after the save.
+  const { term, configFile } = wizard(FROM_SOURCE, { CLAUDE_JOBS_DATA_DIR: "/dev/null/claude-jobs" });
+  await term.waitFor("Which PostgreSQL should claude-jobs use?");
+  term.press("Enter"); // "Embedded PostgreSQL (recommended)"
+  await term.waitFor("Save this choice to");
+  term.press("Enter"); // Yes
+  await term.waitFor("(mode 0600)");
+  expect(await term.exitCode()).toBe(1);
+  expect(JSON.parse(readFileSync(configFile, "utf8"))).toEqual({ database: "embedded" });
+}, 30_000);
+
+test("a second run says which saved configuration it uses and offers to keep or change it", async () => {
+  const { term, configFile } = wizard(FROM_SOURCE, {}, { databaseUrl: empty.url });
+  await term.waitFor(`using the saved configuration in ${configFile} (PostgreSQL at `);
+  await term.waitFor("Keep the saved configuration?");
+  term.press("Enter"); // Keep it
+  await term.waitFor("Connected: PostgreSQL");
+  await term.waitFor("What next?");
+  expect(term.screen()).not.toContain("Save this choice to"); // nothing new to save
+  term.press("Up", "Enter"); // "Quit"
+  expect(await term.exitCode()).toBe(0);
+  expect(JSON.parse(readFileSync(configFile, "utf8"))).toEqual({ databaseUrl: empty.url });
+}, 60_000);
+
+test("a saved embedded choice is named, and \"Change it\" asks again", async () => {
+  const { term, configFile } = wizard(FROM_SOURCE, {}, { database: "embedded" });
+  await term.waitFor(`using the saved configuration in ${configFile} (the embedded PostgreSQL)`);
+  await term.waitFor("Keep the saved configuration?");
+  term.press("Down", "Enter"); // Change it
+  await term.waitFor("Which PostgreSQL should claude-jobs use?");
+  term.press("C-c");
+  expect([0, 130]).toContain(await term.exitCode());
+  expect(JSON.parse(readFileSync(configFile, "utf8"))).toEqual({ database: "embedded" });
+}, 30_000);
+
+test("a dashboard port in use is named at the port prompt, not an unexpected error", async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const { term } = wizard(FROM_SOURCE, { DATABASE_URL: empty.url });
+    await term.waitFor("Which PostgreSQL should claude-jobs use?");
+    term.press("Down", "Enter"); // "DATABASE_URL from the environment"
+    await term.waitFor("Save this choice to");
+    term.press("Right", "Enter"); // No
+    await term.waitFor("What next?");
+    term.press("Enter"); // "Start a worker and the dashboard"
+    await term.waitFor("Dashboard port");
+    term.press(..."8080".split("").map(() => "BSpace"));
+    term.type(String(port));
+    term.press("Enter");
+    await term.waitFor(`port ${port} is in use; choose another`);
+    expect(term.screen()).not.toContain("unexpected error");
+    term.press("C-c");
+    expect([0, 130]).toContain(await term.exitCode());
+  } finally {
+    server.close();
+  }
+}, 60_000);
