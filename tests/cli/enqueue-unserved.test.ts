@@ -28,3 +28,16 @@ test("enqueue warns when no live worker handles the kind on the queue, and not w
   // Served queue, unknown kind: still a warning.
   expect((await enqueue("resize", "outbox")).stderr).toContain('kind "resize" on queue "outbox"');
 });
+
+test("stats names the queued jobs no live worker handles (and --json lists them as unserved)", async () => {
+  await db.sql`DELETE FROM claude_jobs`;
+  await enqueue("nobody", "lonely");
+  const human = await runCli(["stats", `--database-url=${db.url}`]);
+  expect(human.code).toBe(0);
+  expect(human.stdout).toContain('1 queued job(s) of kind "nobody" in queue "lonely": no live worker handles this kind on this queue');
+  const json = JSON.parse((await runCli(["stats", "--json", `--database-url=${db.url}`])).stdout);
+  expect(json.unserved).toEqual([{ queue: "lonely", kind: "nobody", jobs: 1 }]);
+  await pool.start({ sql: db.sql, ...FAST, queues: ["lonely"], handlers: { nobody: async () => {} } });
+  await db.sql`UPDATE claude_jobs SET run_at = now() + interval '1 hour'`; // keep it queued while the worker runs
+  expect(JSON.parse((await runCli(["stats", "--json", `--database-url=${db.url}`])).stdout).unserved).toEqual([]);
+});

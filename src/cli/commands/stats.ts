@@ -1,6 +1,7 @@
 // `claude-jobs stats`: counts by status, overall and per queue.
 
 import { Queue } from "../../queue/client.ts";
+import { jobUnserved } from "../../db/workers.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { table } from "../format.ts";
 import { jsonText, visible } from "../terminal.ts";
@@ -8,7 +9,7 @@ import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand 
 
 export const spec: CommandSpec = {
   name: "stats",
-  summary: "Count jobs by status (queued = due now, scheduled = queued for later), overall and per queue.",
+  summary: "Count jobs by status (queued = due now, scheduled = queued for later), overall and per queue; warn of queued jobs no live worker handles.",
   usage: "claude-jobs stats [--json]",
   options: { json: JSON_OPTION, "database-url": DATABASE_URL_OPTION },
 };
@@ -18,14 +19,18 @@ const COLUMNS = ["queued", "scheduled", "running", "finished", "failed", "cancel
 export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<number> {
   const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1 });
   try {
-    const stats = await new Queue(db.sql).stats();
+    // unserved: queued jobs no live worker handles (kind or queue); they would wait in silence.
+    const [stats, unserved] = await Promise.all([new Queue(db.sql).stats(), jobUnserved(db.sql)]);
     if (values.json) {
-      ctx.out(jsonText(stats));
+      ctx.out(jsonText({ ...stats, unserved }));
       return 0;
     }
     const rows = stats.queues.map((q) => [q.queue, ...COLUMNS.map((c) => String(q[c]))]);
     rows.push(["(all)", ...COLUMNS.map((c) => String(stats[c]))]);
     ctx.out(table(["QUEUE", ...COLUMNS.map((c) => c.toUpperCase())], rows.map((r) => r.map(visible))));
+    for (const u of unserved) {
+      ctx.out(visible(`warning: ${u.jobs} queued job(s) of kind "${u.kind}" in queue "${u.queue}": no live worker handles this kind on this queue`));
+    }
     return 0;
   } finally {
     await db.close();
