@@ -521,10 +521,12 @@ export class Worker extends EventEmitter {
    * grace that rescuers give us runs out. Their attempts are not counted.
    */
   private checkFence(): void {
-    if (this.fenced || this.running.size === 0) return;
     if (this._state !== "running" && this._state !== "reconnecting") return;
     const unproven = performance.now() - this.lock.provenAt;
-    if (unproven < this.timings.fenceAfterMs) return;
+    // Proven again since (a starved event loop that caught up, a session
+    // taken again): the next loss of proof needs a fence of its own.
+    if (unproven < this.timings.fenceAfterMs) { this.fenced = false; return; }
+    if (this.fenced || this.running.size === 0) return;
     this.fenced = true;
     const jobs = [...this.running.keys()];
     this.abortAll({

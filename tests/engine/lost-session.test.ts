@@ -268,3 +268,29 @@ describe("the claim and the rescue in the database", () => {
     expect((await jobRescue(db.sql, [workerId])).rescued).toEqual([expect.objectContaining({ id: other })]);
   });
 });
+
+describe("a fence is not spent once", () => {
+  test("a worker fenced by a starved event loop, proven again, fences its next jobs too when it is cut off", async () => {
+    const executions: Execution[] = [];
+    const never = new Promise(() => {});
+    const sql = client(proxy.urlFor(db.name), "fenced-twice");
+    const worker = await pool.start({
+      sql, pollIntervalMs: 100, rescueIntervalMs: 60_000, lockProbeIntervalMs: 200, fenceAfterMs: 1500,
+      handlers: { job: recordingHandler(executions, never) },
+    });
+    const fences: unknown[] = [];
+    worker.on("worker:fenced", (e) => fences.push(e));
+    await queue.enqueue({ kind: "job", payload: {} });
+    await waitFor("the first job to run", () => executions.length === 1);
+    // The event loop starved for longer than the fence: nothing proved the lock meanwhile.
+    const until = performance.now() + 2000;
+    while (performance.now() < until) { /* busy */ }
+    await waitFor("the first fence", () => fences.length === 1);
+    expect(executions[0]!.how).toBe("lost_ownership");
+    // The lock was fine all along: proven again, the job goes back and runs again here.
+    await waitFor("the job to run again", () => executions.length === 2, { timeoutMs: 10_000 });
+    await proxy.cut();
+    await waitFor("a second fence for the job now running", () => fences.length === 2, { timeoutMs: 10_000 });
+    expect(executions[1]!.how).toBe("lost_ownership");
+  });
+});
