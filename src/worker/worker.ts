@@ -195,6 +195,9 @@ export class Worker extends EventEmitter {
     this.every(this.options.pollIntervalMs, () => { this.requestFetch(); void this.checkOwnership(); });
     this.every(this.options.rescueIntervalMs, () => this.rescue());
     this.every(this.timings.probeIntervalMs, () => {
+      // The fence is checked on every tick, also while a probe hangs (up to
+      // its timeout): liveness.ts counts on one probe interval of delay.
+      this.checkFence();
       this.probing ??= this.probeLock().finally(() => (this.probing = null));
     });
     void this.rescue();
@@ -473,7 +476,6 @@ export class Worker extends EventEmitter {
   // --- The lock: proving we are alive, and what we do when we cannot -------
 
   private async probeLock(): Promise<void> {
-    this.checkFence();
     if (this._state !== "running") return;
     const state = await this.lock.probe(this.timings.probeTimeoutMs);
     // No answer in time: the session may be cut without either side knowing
