@@ -29,9 +29,11 @@ WITH live AS (
          w.lock_missing_since + w.rescue_grace_ms * interval '1 millisecond' AS grace_ends
   FROM absent a LEFT JOIN claude_job_workers w ON w.id = a.worker_id
 ), first_seen AS (
-  -- The grace starts now. `generation = s.generation` makes this a no-op for
-  -- a worker that counted its generation up meanwhile (it holds its lock).
-  UPDATE claude_job_workers w SET lock_missing_since = now(), lock_missing_generation = s.generation
+  -- The grace starts now: clock_timestamp(), after pg_locks was read (the
+  -- statement's now() may precede the loss). `generation = s.generation`
+  -- makes this a no-op for a worker that counted its generation up
+  -- meanwhile (it holds its lock).
+  UPDATE claude_job_workers w SET lock_missing_since = clock_timestamp(), lock_missing_generation = s.generation
   FROM suspects s
   WHERE w.id = s.worker_id AND NOT s.suspected AND w.generation = s.generation
   RETURNING w.id
