@@ -11,6 +11,7 @@ import type { Sql } from "../db/connect.ts";
 import { ownClient } from "../db/session.ts";
 import { QUERY_TIMEOUT } from "../db/unavailable.ts";
 import { formatDuration } from "../duration.ts";
+import { noAnswer, withDeadline } from "./deadline.ts";
 
 /**
  * Long enough for any query of the worker on a loaded server (a batch of a
@@ -28,20 +29,12 @@ export class WorkerDb {
   }
 
   /** Runs `query` on the current client, bounded by `timeoutMs`; an overrun replaces the client. */
-  async run<T>(query: (sql: Sql) => Promise<T>, timeoutMs = QUERY_TIMEOUT_MS): Promise<T> {
+  run<T>(query: (sql: Sql) => Promise<T>, timeoutMs = QUERY_TIMEOUT_MS): Promise<T> {
     const client = this.client;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const overrun = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.replace(client);
-        reject(Object.assign(new Error(`no answer from PostgreSQL in ${formatDuration(timeoutMs)}; reconnecting`), { code: QUERY_TIMEOUT }));
-      }, timeoutMs);
+    return withDeadline(query(client), timeoutMs, () => {
+      this.replace(client);
+      return noAnswer(`no answer from PostgreSQL in ${formatDuration(timeoutMs)}; reconnecting`, QUERY_TIMEOUT);
     });
-    try {
-      return await Promise.race([query(client), overrun]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   async end(): Promise<void> {

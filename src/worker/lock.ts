@@ -17,6 +17,7 @@
 import type { Sql } from "../db/connect.ts";
 import { CLAIM_SESSION_SETTINGS, jobClaim, type ClaimParams } from "../db/jobs.ts";
 import { dedicatedSession } from "../db/session.ts";
+import { withDeadline } from "./deadline.ts";
 import { workerLock, workerLockHolderEnd, workerRegister, workerRelock, workerStop, type WorkerRegistration } from "../db/workers.ts";
 import type { JobRecord } from "../handlers/types.ts";
 
@@ -38,6 +39,8 @@ export class WorkerLock {
 
   constructor(
     private readonly pool: Sql,
+    /** The lock session's application_name. */
+    private readonly sessionName: string,
     private readonly registration: WorkerRegistration,
     private readonly onLost: (why: string) => void,
   ) {}
@@ -56,7 +59,7 @@ export class WorkerLock {
     this.abandon();
     const serial = ++this.serial;
     const session = dedicatedSession(this.pool, {
-      applicationName: `${(this.pool.options.connection as Record<string, string>).application_name ?? "claude-jobs"} lock`,
+      applicationName: this.sessionName,
       onclose: () => this.closed(serial),
     });
     this.session = session;
@@ -110,19 +113,15 @@ export class WorkerLock {
     if (!session || !this.held) return "lost";
     const serial = this.serial;
     const sentAt = performance.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, timeoutMs, "timeout")));
+    const UNANSWERED = new Error("unanswered");
     try {
-      const answer = await Promise.race([session`SELECT pg_backend_pid() AS pid`, timeout]);
-      if (answer === "timeout") return "unknown";
+      const answer = await withDeadline(session`SELECT pg_backend_pid() AS pid`, timeoutMs, () => UNANSWERED);
       if (serial !== this.serial || !this.held) return "lost";
       if (answer[0]?.pid !== this.backendPid) return "lost";
       this.provenAt = Math.max(this.provenAt, sentAt);
       return "held";
-    } catch {
-      return "lost";
-    } finally {
-      clearTimeout(timer);
+    } catch (e: unknown) {
+      return e === UNANSWERED ? "unknown" : "lost";
     }
   }
 

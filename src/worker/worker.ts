@@ -31,6 +31,7 @@ import { OWNER_ENV, OWNER_TOKEN } from "../proc/guard.ts";
 import { MAX_TIMER_MS, formatDuration } from "../duration.ts";
 import { Completer } from "./completer.ts";
 import { QUERY_TIMEOUT_MS, WorkerDb } from "./db.ts";
+import { noAnswer, settlesWithin, withDeadline } from "./deadline.ts";
 import { abort, execute, type RunningJob } from "./executor.ts";
 import { DEFAULT_HANDLER_STOP_MS, livenessTimings, type LivenessTimings } from "./liveness.ts";
 import { LockNotFreeError, WorkerLock } from "./lock.ts";
@@ -132,7 +133,9 @@ export class Worker extends EventEmitter {
       fenceAfterMs: options.fenceAfterMs ?? DEFAULT_FENCE_AFTER_MS,
       stopWithinMs,
     });
-    this.lock = new WorkerLock(this.sql, {
+    // Its own connections are named after the caller's pool: "<name> lock", "<name> data".
+    const appName = (this.sql.options.connection as Record<string, string | undefined>).application_name ?? "claude-jobs";
+    this.lock = new WorkerLock(this.sql, `${appName} lock`, {
       host: hostname(), pid: process.pid, queues, concurrency: this.concurrency, version: VERSION,
       rescueGraceMs: this.timings.rescueGraceMs, pidSpace: pidNamespaceId(), pidStart: processStartTime(process.pid),
       ownerToken: OWNER_TOKEN, kinds: this.kinds,
@@ -143,7 +146,6 @@ export class Worker extends EventEmitter {
       listening: () => { this.requestFetch(); void this.checkOwnership(); },
       error: (e) => this.report(e),
     });
-    const appName = (this.sql.options.connection as Record<string, string | undefined>).application_name ?? "claude-jobs";
     this.db = new WorkerDb(this.sql, `${appName} data`);
     this.completer = new Completer(this.db, {
       written: (done, owned) => this.onWritten(done, owned),
@@ -230,13 +232,13 @@ export class Worker extends EventEmitter {
     // A claim in flight must land before the running set is read: its jobs
     // are then handed back (fetchLoop sees the state) or waited for.
     await this.fetchDone;
-    const timedOut = await within(timeoutMs, Promise.all([...this.running.values()].map((r) => r.done)));
+    const timedOut = !(await settlesWithin(timeoutMs, Promise.all([...this.running.values()].map((r) => r.done))));
     if (timedOut) this.abortAll({ kind: "shutdown", message: `worker shut down; job stopped after ${formatDuration(timeoutMs)} and put back` });
     await Promise.all([...this.running.values()].map((r) => r.done));
     // Outcomes that cannot be written (the database gone) are given up after
     // a while: the jobs stay running under our lock, which ends with this
     // process, and the rescuer puts them back.
-    await within(COMPLETER_DRAIN_MS, this.completer.drain());
+    await settlesWithin(COMPLETER_DRAIN_MS, this.completer.drain());
     await this.notifier.stop();
     await this.probing;
     await this.reconnecting;
@@ -258,19 +260,15 @@ export class Worker extends EventEmitter {
    * Throws what the attempt threw, or a timeout (as a connection error).
    */
   private async acquireLock(): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`no answer from PostgreSQL in ${formatDuration(ACQUIRE_TIMEOUT_MS)}`), { code: "CONNECT_TIMEOUT" })), ACQUIRE_TIMEOUT_MS);
-    });
+    const attempt = Promise.race([this.lock.acquire().then(() => true), this.stopSignaled]);
     try {
-      const taken = await Promise.race([this.lock.acquire().then(() => true), this.stopSignaled, timeout]);
+      const taken = await withDeadline(attempt, ACQUIRE_TIMEOUT_MS,
+        () => noAnswer(`no answer from PostgreSQL in ${formatDuration(ACQUIRE_TIMEOUT_MS)}`, "CONNECT_TIMEOUT"));
       if (!taken) this.lock.abandon();
       return taken;
     } catch (e: unknown) {
       this.lock.abandon(); // a hanging attempt is dropped, not left to finish later
       throw e;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -315,7 +313,7 @@ export class Worker extends EventEmitter {
         // Claimed while stopping or reconnecting: not to be run here now.
         // Hand them back at once, the attempt not counted.
         if (this._state !== "running") {
-          for (const job of jobs) this.handBack(job);
+          for (const job of jobs) this.putBack(job.workerId!, job.id, job.attempts);
           break;
         }
         for (const job of jobs) this.startJob(job);
@@ -332,19 +330,11 @@ export class Worker extends EventEmitter {
    * commit, its jobs are found and put back after the lock is taken again
    * (reconcile).
    */
-  private async claim(limit: number): Promise<JobRecord[]> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const overrun = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.toReconnecting("a claim got no answer");
-        reject(Object.assign(new Error("a claim got no answer"), { code: QUERY_TIMEOUT }));
-      }, QUERY_TIMEOUT_MS);
+  private claim(limit: number): Promise<JobRecord[]> {
+    return withDeadline(this.lock.claim({ queues: this.queues, kinds: this.kinds, limit }), QUERY_TIMEOUT_MS, () => {
+      this.toReconnecting("a claim got no answer");
+      return noAnswer("a claim got no answer", QUERY_TIMEOUT);
     });
-    try {
-      return await Promise.race([this.lock.claim({ queues: this.queues, kinds: this.kinds, limit }), overrun]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /**
@@ -357,20 +347,16 @@ export class Worker extends EventEmitter {
     try {
       const owned = await this.db.run((sql) => jobRunningOfWorker(sql, this.lock.id));
       for (const o of owned) {
-        if (this.running.has(o.id) || this.completer.holds(o.id)) continue;
-        this.completer.add(this.lock.id, {
-          id: o.id, attempt: o.attempt, status: "queued", error: null, result: null, retryInMs: 0, refund: true,
-        });
+        if (!this.running.has(o.id) && !this.completer.holds(o.id)) this.putBack(this.lock.id, o.id, o.attempt);
       }
     } catch (e: unknown) {
       this.report(e);
     }
   }
 
-  private handBack(job: JobRecord): void {
-    this.completer.add(job.workerId!, {
-      id: job.id, attempt: job.attempts, status: "queued", error: null, result: null, retryInMs: 0, refund: true,
-    });
+  /** Back to the queue at once, the attempt not counted: an attempt this worker will not run. */
+  private putBack(workerId: number, id: string, attempt: number): void {
+    this.completer.add(workerId, { id, attempt, status: "queued", error: null, result: null, retryInMs: 0, refund: true });
   }
 
   private startJob(job: JobRecord): void {
@@ -537,8 +523,8 @@ export class Worker extends EventEmitter {
     });
     this.emit("worker:fenced", { id: this.id, jobs });
     const stopped = Promise.all([...this.running.values()].map((r) => r.done));
-    void within(this.timings.stopWithinMs, stopped).then((late) => {
-      if (late) this.emit("error", new Error(`jobs of worker ${this.id} did not stop within ${formatDuration(this.timings.stopWithinMs)} of the fence; they may now run twice`));
+    void settlesWithin(this.timings.stopWithinMs, stopped).then((inTime) => {
+      if (!inTime) this.emit("error", new Error(`jobs of worker ${this.id} did not stop within ${formatDuration(this.timings.stopWithinMs)} of the fence; they may now run twice`));
     });
   }
 }
@@ -548,17 +534,6 @@ function certainlyDeadHere(s: RescueSuspect): boolean {
   if (s.pidSpace !== pidNamespaceId() || s.pid === null || s.pidStart === null) return false;
   if (isProcessAlive(s.pid, s.pidStart)) return false;
   return s.ownerToken === null || processesWithEnv(OWNER_ENV, s.ownerToken).length === 0;
-}
-
-/** Waits for `p` at most `ms`; true when the time ran out first. Leaves no timer behind. */
-async function within(ms: number, p: Promise<unknown>): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.min(ms, MAX_TIMER_MS), true)));
-  try {
-    return await Promise.race([p.then(() => false), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function interval(name: string, ms: number): number {
