@@ -114,3 +114,15 @@ describe("the CLI's environment", () => {
     }
   });
 });
+
+test("passEnvDenied: what of DATABASE_URL, PG* and CLAUDE_JOBS_* an entry would take (the CLI refuses those)", async () => {
+  const { passEnvDenied } = await import("../../src/handlers/claude/env.ts");
+  expect(passEnvDenied("DATABASE_URL")).toBe("DATABASE_URL");
+  expect(passEnvDenied("DATA*")).toBe("DATABASE_URL");
+  expect(passEnvDenied("PGPASSWORD")).toBe("PG* variables");
+  expect(passEnvDenied("P*")).toBe("PG* variables");
+  expect(passEnvDenied("CLAUDE_JOBS_TOKEN")).toBe("CLAUDE_JOBS_* variables");
+  expect(passEnvDenied("CLAUDE_JOBS_*")).toBe("CLAUDE_JOBS_* variables");
+  // Broader prefixes an allowed prefix already grants: claudeEnv drops the denied ones from them.
+  for (const ok of ["CLAUDE_*", "C*", "AWS_*", "MY_TOOL_HOME", "PATH_EXTRA"]) expect(passEnvDenied(ok)).toBeNull();
+});

@@ -9,7 +9,7 @@ import { InputError } from "../../errors.ts";
 import { validateQueueName } from "../../queue/validate.ts";
 import { Worker } from "../../worker/worker.ts";
 import { HandlerRegistry } from "../../handlers/registry.ts";
-import { createClaudeHandler, passEnvProblem } from "../../handlers/claude/index.ts";
+import { createClaudeHandler, passEnvDenied, passEnvProblem } from "../../handlers/claude/index.ts";
 import { openDatabase, StoppedWaiting, type CliContext, type OpenDatabase, type OpenOptions } from "../context.ts";
 import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
@@ -92,23 +92,12 @@ function passEnvList(value: unknown): string[] {
   const problem = passEnvProblem(entries);
   if (problem) throw new InputError("--pass-env", problem);
   for (const e of entries) {
-    const taken = deniedBy(e);
+    const taken = passEnvDenied(e);
     if (taken) {
       throw new InputError("--pass-env", `${JSON.stringify(e)} would pass ${taken}, the queue's own credentials or settings, which never go to the agent; list the variables it needs by name`);
     }
   }
   return entries;
-}
-
-/** What of DATABASE_URL, PG* and CLAUDE_JOBS_* this entry would pass, or null. */
-function deniedBy(entry: string): string | null {
-  const prefix = entry.endsWith("*") ? entry.slice(0, -1) : null;
-  const covers = (name: string) => (prefix === null ? entry === name : name.startsWith(prefix));
-  const coversPrefix = (p: string) => (prefix === null ? entry.startsWith(p) : prefix.startsWith(p) || p.startsWith(prefix));
-  if (covers("DATABASE_URL")) return "DATABASE_URL";
-  if (coversPrefix("PG")) return "PG* variables";
-  if (prefix === null ? entry.startsWith("CLAUDE_JOBS_") : prefix.startsWith("CLAUDE_JOBS_")) return "CLAUDE_JOBS_* variables";
-  return null;
 }
 
 export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").Sql, s: WorkerSettings): Worker {

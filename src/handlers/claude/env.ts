@@ -50,6 +50,25 @@ export interface ClaudeEnvOptions {
 /** A passEnv entry is a variable name, or a prefix ending in `*`. */
 export const PASS_ENV_ENTRY = /^[A-Za-z_][A-Za-z0-9_]*\*?$|^\*$/;
 
+/**
+ * What of the denied variables (DENIED_NAMES, DENIED_PREFIXES) a passEnv
+ * entry would take, as a phrase ("DATABASE_URL", "PG* variables"), or null.
+ * A broader prefix counts when it reaches into a denied one (`P*` takes PG*),
+ * unless an allowed prefix already grants the ground (`CLAUDE_*`, `C*`:
+ * claudeEnv drops CLAUDE_JOBS_* from those anyway). Callers that take a
+ * passEnv from a user refuse such an entry rather than drop it in silence.
+ */
+export function passEnvDenied(entry: string): string | null {
+  const prefix = entry.endsWith("*") ? entry.slice(0, -1) : null;
+  for (const name of DENIED_NAMES) if (prefix === null ? entry === name : name.startsWith(prefix)) return name;
+  for (const denied of DENIED_PREFIXES) {
+    const within = (prefix ?? entry).startsWith(denied);
+    const broader = prefix !== null && denied.startsWith(prefix) && !ALLOWED_PREFIXES.some((a) => a.startsWith(prefix));
+    if (within || broader) return `${denied}* variables`;
+  }
+  return null;
+}
+
 /** Checks passEnv entries; returns why one is not acceptable, or null. */
 export function passEnvProblem(entries: readonly string[]): string | null {
   for (const e of entries) {

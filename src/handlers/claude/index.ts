@@ -16,7 +16,7 @@ import { claudeEnv, passEnvProblem } from "./env.ts";
 import { applyEvent, emptySummary, EventLineReader } from "./stream.ts";
 
 export { listLogFiles, defaultLogDir, type LogFile } from "./logs.ts";
-export { claudeEnv, passEnvProblem, type ClaudeEnvOptions } from "./env.ts";
+export { claudeEnv, passEnvDenied, passEnvProblem, type ClaudeEnvOptions } from "./env.ts";
 export { ClaudeRunError, type ClaudeJobResult } from "./outcome.ts";
 export { buildClaudeArgs, claudeConcurrencyKey, validateClaudePayload, type ClaudePayload } from "./payload.ts";
 
