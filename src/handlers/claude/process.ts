@@ -93,13 +93,14 @@ export async function runInProcessGroup(p: GroupRunParams): Promise<GroupRunOutc
     p.onSpawn?.();
   }
   let stoppedBy: GroupRunOutcome["stoppedBy"];
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<boolean> | undefined;
   // The whole tree within one grace period: the group, and (with a marker)
   // what left the group (setsid) but kept the job's marker.
+  // Resolves to whether anything of the tree was still alive.
   const stopTree = (pgid: number, when: string) => Promise.all([
     stopGroup(pgid, p.killGraceMs),
-    p.marker && stopLeftovers({ ...leftovers(p), when, what: "outside its process group", skipGroup: pgid }).catch(() => {}),
-  ]).then(() => {});
+    p.marker ? stopLeftovers({ ...leftovers(p), when, what: "outside its process group", skipGroup: pgid }).catch(() => true) : false,
+  ]).then(([group, outside]) => group || outside);
   const stop = (why: "abort" | "timeout") => {
     if (pid === undefined || stopping) return;
     stoppedBy = why;
@@ -118,9 +119,11 @@ export async function runInProcessGroup(p: GroupRunParams): Promise<GroupRunOutc
   if (outcome.spawnError === undefined && pid !== undefined) {
     // Processes the CLI left behind (a background shell, a dev server) would
     // outlive the job and keep its directory busy: stop them too.
-    await (stopping ?? stopTree(pid, "after the run ended"));
-    // One last look, for what the dying CLI started after that sweep's last look.
-    if (p.marker) await stopLeftovers({ ...leftovers(p), when: "after the run ended", what: "outside its process group" }).catch(() => {});
+    const busy = await (stopping ?? stopTree(pid, "after the run ended"));
+    // One last look, for what the dying CLI started after that sweep's last
+    // look; when the sweep found nothing alive, nothing is left to start any
+    // (and a normal run costs one /proc scan less).
+    if (p.marker && busy) await stopLeftovers({ ...leftovers(p), when: "after the run ended", what: "outside its process group" }).catch(() => {});
   }
   if (pid !== undefined) guard.unregister(pid);
   return { ...outcome, stoppedBy };
@@ -151,10 +154,11 @@ interface Leftovers {
  * SIGKILL (a process stuck in the kernel): starting anyway would put two runs
  * in one directory.
  */
-async function stopLeftovers({ jobId, graceMs, logPath, when, what, skipGroup }: Leftovers): Promise<void> {
+/** Stops the job's marked processes; whether there were any. */
+async function stopLeftovers({ jobId, graceMs, logPath, when, what, skipGroup }: Leftovers): Promise<boolean> {
   const find = () => processesWithEnv(JOB_ENV, jobId).filter((pid) => pid !== process.pid && (skipGroup === undefined || processGroupOf(pid) !== skipGroup));
   let found = find();
-  if (found.length === 0) return;
+  if (found.length === 0) return false;
   const note = (text: string) => {
     try {
       appendFileSync(logPath, `[claude-jobs] ${text}\n`);
@@ -191,24 +195,26 @@ async function stopLeftovers({ jobId, graceMs, logPath, when, what, skipGroup }:
   }
   const killed = [...signalled.values()].includes("SIGKILL");
   note(`${when}: they are gone after ${Date.now() - t0} ms${killed ? " (SIGKILL needed)" : ""}`);
+  return true;
 }
 
-/** SIGTERM to the group, then SIGKILL if any member is still alive after `graceMs`. */
-export async function stopGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!groupAlive(pgid)) return;
+/** SIGTERM to the group, then SIGKILL if any member is still alive after `graceMs`; whether any member was alive. */
+export async function stopGroup(pgid: number, graceMs: number): Promise<boolean> {
+  if (!groupAlive(pgid)) return false;
   try {
     process.kill(-pgid, "SIGTERM");
   } catch {
-    return; // ESRCH: gone meanwhile
+    return false; // ESRCH: gone meanwhile
   }
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     await sleep(Math.min(50, graceMs));
-    if (!groupAlive(pgid)) return;
+    if (!groupAlive(pgid)) return true;
   }
   try {
     process.kill(-pgid, "SIGKILL");
   } catch {
     // gone meanwhile
   }
+  return true;
 }
