@@ -10,7 +10,6 @@ import completeMany from "../../sql/queries/job_complete_many.sql" with { type: 
 import rescue from "../../sql/queries/job_rescue.sql" with { type: "text" };
 import ownershipCheck from "../../sql/queries/job_ownership_check.sql" with { type: "text" };
 import getOne from "../../sql/queries/job_get.sql" with { type: "text" };
-import list from "../../sql/queries/job_list.sql" with { type: "text" };
 import stats from "../../sql/queries/job_stats.sql" with { type: "text" };
 import cancel from "../../sql/queries/job_cancel.sql" with { type: "text" };
 import retry from "../../sql/queries/job_retry.sql" with { type: "text" };
@@ -214,22 +213,6 @@ export async function jobOwnershipCheck(sql: Queryable, workerId: number, runnin
 export async function jobGet(sql: Queryable, id: string): Promise<JobRecord | null> {
   const [row] = await run(sql, getOne, [id]);
   return row ? rowToJob(row) : null;
-}
-
-export interface JobListFilter {
-  status?: JobStatus | null;
-  queue?: string | null;
-  kind?: string | null;
-  before?: { createdAt: Date; id: string } | null;
-  limit: number;
-}
-
-export async function jobList(sql: Queryable, f: JobListFilter): Promise<JobRecord[]> {
-  const rows = await run(sql, list, [
-    f.status ?? null, f.queue ?? null, f.kind ?? null,
-    f.before?.createdAt.toISOString() ?? null, f.before?.id ?? null, f.limit,
-  ]);
-  return rows.map(rowToJob);
 }
 
 /** Counts by status: `queued` is due now, `scheduled` is queued for later. */
