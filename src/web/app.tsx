@@ -17,7 +17,7 @@ import { InputError } from "../errors.ts";
 import type { LogSource } from "./logs.ts";
 import {
   LoginThrottle, SECURITY_HEADERS, SESSION_COOKIE, SessionStore, addressedHost, checkToken, clearCookie, clientAddress,
-  crossSiteReason, fromTrustedProxy, generateToken, isApiPath, isHttps, isPublicPath, nonLoopbackHostReason, readCookie,
+  crossSiteReason, fromTrustedProxy, generateToken, trustedProxies, isApiPath, isHttps, isPublicPath, nonLoopbackHostReason, readCookie,
   requestUrl, safeNext, sessionCookie, tokenWeakness, type ThrottleOptions,
 } from "./security.ts";
 import { errorResponse } from "./errors.ts";
@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps) {
   const weak = tokenWeakness(token);
   if (weak) throw new InputError("token", weak);
   const secret = token;
-  const trusted = deps.trustProxy ?? [];
+  const trusted = trustedProxies(deps.trustProxy ?? []);
   const sessions = new SessionStore({ ttlMs: deps.sessionTtlMs });
   const throttle = new LoginThrottle(deps.loginThrottle);
   const report = deps.onError ?? ((e: unknown) => console.error("claude-jobs dashboard:", e));
@@ -99,24 +99,35 @@ export function createApp(deps: AppDeps) {
     return auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : null;
   };
   const secure = (request: Request) => deps.secureCookies === true || isHttps(request, requestUrl(request)!, trusted);
-  const wait = (request: Request) => Math.ceil(throttle.waitMs(clientAddress(request, trusted)) / 1000);
+  /**
+   * One try of a token (login form, login URL, bearer), under the slow-down:
+   * "wait" (too many wrong ones from this address: retry after that many
+   * seconds, nothing checked), else whether it is right, recorded either way.
+   */
+  const waitOf = (client: string) => Math.ceil(throttle.waitMs(client) / 1000);
+  const tryToken = (request: Request, given: unknown): { wait: number } | { ok: boolean } => {
+    const client = clientAddress(request, trusted);
+    const wait = waitOf(client);
+    if (wait > 0) return { wait };
+    const ok = typeof given === "string" && checkToken(given, secret);
+    if (ok) throttle.succeed(client);
+    else throttle.fail(client);
+    return { ok };
+  };
+  const tooMany = (seconds: number) => `too many wrong tokens from this address; try again in ${seconds} s`;
+  const tooManySentence = (seconds: number) => `Too many wrong tokens from this address; try again in ${seconds} s.`;
 
   /** Checks a token given at login (form or login URL): a session cookie, or 401/429 with the login page. */
   const signIn = (request: Request, given: unknown, next: string): Response => {
-    const client = clientAddress(request, trusted);
-    const waitSeconds = Math.ceil(throttle.waitMs(client) / 1000);
     const page = (status: number, p: { failed?: boolean; message?: string }, headers: Record<string, string> = {}) =>
       new Response("<!doctype html>" + (<LoginPage next={next} {...p} /> as string), {
         status, headers: { ...headers, "content-type": "text/html; charset=utf-8" },
       });
-    if (waitSeconds > 0) {
-      return page(429, { message: `Too many wrong tokens from this address; try again in ${waitSeconds} s.` }, { "retry-after": String(waitSeconds) });
+    const tried = tryToken(request, given);
+    if ("wait" in tried) {
+      return page(429, { message: tooManySentence(tried.wait) }, { "retry-after": String(tried.wait) });
     }
-    if (typeof given !== "string" || !checkToken(given, secret)) {
-      throttle.fail(client);
-      return page(401, { failed: true });
-    }
-    throttle.succeed(client);
+    if (!tried.ok) return page(401, { failed: true });
     const id = sessions.create();
     return redirect(next, { "set-cookie": sessionCookie(id, Math.floor(sessions.ttlMs / 1000), secure(request)) });
   };
@@ -152,16 +163,13 @@ export function createApp(deps: AppDeps) {
         const bearer = bearerOf(request);
         let ok = false;
         if (bearer !== null) {
-          const seconds = wait(request);
-          if (seconds > 0) {
-            return Response.json({ error: "too_many_attempts", message: `too many wrong tokens from this address; try again in ${seconds} s` }, {
-              status: 429, headers: { "retry-after": String(seconds) },
+          const tried = tryToken(request, bearer);
+          if ("wait" in tried) {
+            return Response.json({ error: "too_many_attempts", message: tooMany(tried.wait) }, {
+              status: 429, headers: { "retry-after": String(tried.wait) },
             });
           }
-          ok = checkToken(bearer, secret);
-          const client = clientAddress(request, trusted);
-          if (ok) throttle.succeed(client);
-          else throttle.fail(client);
+          ok = tried.ok;
         }
         if (!ok) {
           if (isApiPath(path) || request.method !== "GET") {
@@ -211,8 +219,8 @@ export function createApp(deps: AppDeps) {
       const site = request.headers.get("sec-fetch-site");
       if (query.token !== undefined && (site === null || site === "none" || site === "same-origin")) return signIn(request, query.token, next);
       if (sessions.valid(sessionOf(request))) return redirect(next);
-      const seconds = wait(request);
-      return <LoginPage next={next} message={seconds > 0 ? `Too many wrong tokens from this address; try again in ${seconds} s.` : undefined} />;
+      const seconds = waitOf(clientAddress(request, trusted));
+      return <LoginPage next={next} message={seconds > 0 ? tooManySentence(seconds) : undefined} />;
     })
     .post("/login", ({ body, request }) => {
       const form = (body ?? {}) as Record<string, unknown>;

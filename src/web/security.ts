@@ -199,10 +199,17 @@ export function normalizeAddress(address: string): string {
   return a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
 }
 
+/** The addresses of the proxies we were told to believe, normalized once (trustedProxies). */
+export type TrustedProxies = ReadonlySet<string>;
+
+export function trustedProxies(addresses: readonly string[]): TrustedProxies {
+  return new Set(addresses.map(normalizeAddress));
+}
+
 /** Does this request come from a proxy we were told to believe? */
-export function fromTrustedProxy(request: Request, trusted: readonly string[]): boolean {
+export function fromTrustedProxy(request: Request, trusted: TrustedProxies): boolean {
   const peer = peerAddress(request);
-  return peer !== undefined && trusted.some((t) => normalizeAddress(t) === peer);
+  return peer !== undefined && trusted.has(peer);
 }
 
 /** The first value of a comma-separated forwarding header. */
@@ -215,24 +222,23 @@ function firstValue(header: string | null): string | null {
  * Who is asking, for the slow-down: the peer address, or behind a trusted
  * proxy the nearest address in X-Forwarded-For that is not a trusted proxy.
  */
-export function clientAddress(request: Request, trusted: readonly string[]): string {
+export function clientAddress(request: Request, trusted: TrustedProxies): string {
   const peer = peerAddress(request);
   if (peer === undefined) return "unknown";
   if (!fromTrustedProxy(request, trusted)) return peer;
   const chain = (request.headers.get("x-forwarded-for") ?? "").split(",").map((s) => normalizeAddress(s)).filter(Boolean);
-  const trustedSet = new Set(trusted.map(normalizeAddress));
-  for (let i = chain.length - 1; i >= 0; i--) if (!trustedSet.has(chain[i]!)) return chain[i]!;
+  for (let i = chain.length - 1; i >= 0; i--) if (!trusted.has(chain[i]!)) return chain[i]!;
   return peer;
 }
 
 /** Was the request made over TLS: directly, or (from a trusted proxy) per X-Forwarded-Proto? */
-export function isHttps(request: Request, url: URL, trusted: readonly string[]): boolean {
+export function isHttps(request: Request, url: URL, trusted: TrustedProxies): boolean {
   if (url.protocol === "https:") return true;
   return fromTrustedProxy(request, trusted) && firstValue(request.headers.get("x-forwarded-proto"))?.toLowerCase() === "https";
 }
 
 /** The host the browser addressed: the Host header, or (from a trusted proxy) X-Forwarded-Host. */
-export function addressedHost(request: Request, url: URL, trusted: readonly string[]): string {
+export function addressedHost(request: Request, url: URL, trusted: TrustedProxies): string {
   const forwarded = fromTrustedProxy(request, trusted) ? firstValue(request.headers.get("x-forwarded-host")) : null;
   return (forwarded ?? request.headers.get("host") ?? url.host).toLowerCase();
 }
