@@ -6,12 +6,13 @@ import type { Queryable, Sql } from "../db/connect.ts";
 import * as jobs from "../db/jobs.ts";
 import { workerListLive, type WorkerInfo } from "../db/workers.ts";
 import { dashJobList } from "../db/dashboard.ts";
+import { decodeCursor, encodeCursor, pageOf } from "./cursor.ts";
 import { ConflictError, InputError, NotFoundError } from "../errors.ts";
 import type { Handler, HandlerDefinition, JobRecord, JobStatus } from "../handlers/types.ts";
 import { toDefinition } from "../handlers/types.ts";
 import { builtinValidators } from "../handlers/registry.ts";
 import {
-  parseCursorTime, validateEnqueue, validateId, validateKindName, validateQueueName, validateStatus, type EnqueueParams,
+  validateEnqueue, validateId, validateKindName, validateQueueName, validateStatus, type EnqueueParams,
 } from "./validate.ts";
 
 export type { EnqueueParams };
@@ -109,18 +110,16 @@ export class Queue {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new InputError("limit", `must be an integer from 1 to 1000; got ${JSON.stringify(filter.limit)}`);
     }
-    const before = filter.cursor === undefined ? null : decodeCursor(filter.cursor);
+    const before = filter.cursor === undefined ? null : decodeCursor(filter.cursor, "the `next` value of a previous page");
     const rows = await dashJobList(this.sql, {
       status: filter.status === undefined ? null : validateListStatus("status", filter.status),
       queue: filter.queue === undefined ? null : validateQueueName("queue", filter.queue),
       kind: filter.kind === undefined ? null : validateKindName("kind", filter.kind),
       sort: "newest",
-      after: before && { key: before.createdAt, id: before.id },
+      after: before,
       limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { jobs: page, next: rows.length > limit && last ? encodeCursor(last) : null };
+    return pageOf(rows, limit, (last) => encodeCursor(last.createdAt, last.id));
   }
 
   async stats(): Promise<Stats> {
@@ -183,24 +182,6 @@ function validateListStatus(field: string, value: unknown): JobStatus | "schedul
   } catch {
     throw new InputError(field, `must be one of queued, scheduled, running, finished, failed, cancelled; got ${JSON.stringify(value)}`);
   }
-}
-
-function encodeCursor(job: JobRecord): string {
-  return Buffer.from(`${job.createdAt.toISOString()}|${job.id}`).toString("base64url");
-}
-
-function decodeCursor(cursor: unknown): { createdAt: Date; id: string } {
-  const bad = () => new InputError("cursor", "must be the `next` value of a previous page");
-  if (typeof cursor !== "string" || cursor.length > 200) throw bad();
-  const [time, id, extra] = Buffer.from(cursor, "base64url").toString().split("|");
-  if (!id || extra !== undefined) throw bad();
-  let createdAt: Date;
-  try {
-    createdAt = parseCursorTime("cursor", time ?? "");
-  } catch {
-    throw bad();
-  }
-  return { createdAt, id: validateId("cursor", id) };
 }
 
 export type { JobStatus };

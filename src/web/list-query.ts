@@ -5,11 +5,11 @@
 
 import { InputError } from "../errors.ts";
 import { SORTS, type DashFilter, type DashListParams, type SortName } from "../db/dashboard.ts";
-import { KIND_NAME, QUEUE_NAME, parseCursorTime, validateText } from "../queue/validate.ts";
+import { KIND_NAME, QUEUE_NAME, validateText } from "../queue/validate.ts";
 import type { JobRecord } from "../handlers/types.ts";
+import { decodeCursor as decodeKeyCursor, encodeCursor as encodeKeyCursor, pageOf as pageOfRows } from "../queue/cursor.ts";
 
 const STATUSES = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ListQuery extends DashFilter {
   sort: SortName;
@@ -60,29 +60,16 @@ export function toListParams(q: ListQuery): DashListParams {
 
 /** The cursor after `job` in sort order: its sort key and id. */
 export function encodeCursor(job: JobRecord, sort: SortName): string {
-  const key = SORTS[sort].key === "run_at" ? job.runAt : job.createdAt;
-  return Buffer.from(`${key.toISOString()}|${job.id}`).toString("base64url");
+  return encodeKeyCursor(SORTS[sort].key === "run_at" ? job.runAt : job.createdAt, job.id);
 }
 
 export function decodeCursor(cursor: string): { key: Date; id: string } {
-  const bad = () => new InputError("cursor", "must be the cursor of a previous page");
-  if (cursor.length > 200) throw bad();
-  const [time, id, extra] = Buffer.from(cursor, "base64url").toString().split("|");
-  if (!id || !UUID.test(id) || extra !== undefined) throw bad();
-  // Only times this program writes, within what PostgreSQL holds: a crafted
-  // "+275760-09-13T00:00:00.000Z" or year 0 is a 422, not a database error.
-  return { key: parseCursorTime("cursor", time ?? ""), id: id.toLowerCase() };
+  return decodeKeyCursor(cursor, "the cursor of a previous page");
 }
 
-/** The next page's cursor, or null when this page is the last. */
-/**
- * The page out of what toListParams fetched, and the cursor to the next page
- * only when there is one (a page exactly full is not a sign of more).
- */
+/** The page out of what toListParams fetched, and the cursor to the next page only when there is one. */
 export function pageOf(fetched: JobRecord[], q: ListQuery): { jobs: JobRecord[]; next: string | null } {
-  const jobs = fetched.slice(0, q.limit);
-  const last = jobs.at(-1);
-  return { jobs, next: fetched.length > q.limit && last ? encodeCursor(last, q.sort) : null };
+  return pageOfRows(fetched, q.limit, (last) => encodeCursor(last, q.sort));
 }
 
 /** A URL under `path` carrying the query's filters (and any overrides). */
