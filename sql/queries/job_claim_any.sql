@@ -1,32 +1,51 @@
 -- job_claim_any: claim up to $2 due jobs from every queue, highest priority
 -- first, then oldest run_at; served by the partial index claude_jobs_claim_any.
--- Jobs whose concurrency key is already running are skipped (not blocking the
--- jobs behind them); two candidates with one key: only the first is taken.
+-- Paused queues are not claimed (their list is read once per claim).
+-- Concurrency keys: a job whose key already runs concurrency_limit jobs is
+-- skipped (not blocking the jobs behind it); the others each take a free slot
+-- of their key, in priority order, and those beyond the key's free slots are
+-- left queued. The unique index on running (key, slot) makes N+1 impossible
+-- even when two claims race (the loser fails with 23505 and claims again).
 -- A worker claims only kinds it has handlers for.
 -- Runs on the worker's lock session, and only there: $4 is that session's
 -- backend pid, so a claim that reached a new session (the old one lost, its
 -- lock with it) claims nothing: jobs it returns were claimed under the lock.
 -- $1 worker_id int, $2 limit int, $3 kinds text[], $4 lock_backend_pid int
 -- started_at is clock_timestamp(), not now(): now() is the transaction's start,
--- which can precede the commit that freed this job's concurrency key.
+-- which can precede the commit that freed this job's concurrency slot.
 WITH candidates AS MATERIALIZED (
-  SELECT j.id, j.concurrency_key, j.priority, j.run_at
+  SELECT j.id, j.concurrency_key, j.concurrency_limit, j.priority, j.run_at
   FROM claude_jobs j
   WHERE j.status = 'queued' AND j.run_at <= now() AND j.kind = ANY($3::text[])
     AND pg_backend_pid() = $4::int
-    AND (j.concurrency_key IS NULL OR NOT EXISTS (
-      SELECT 1 FROM claude_jobs r WHERE r.status = 'running' AND r.concurrency_key = j.concurrency_key))
+    AND j.queue <> ALL (ARRAY(SELECT p.name FROM claude_job_queues p WHERE p.paused_at IS NOT NULL))
+    AND (j.concurrency_key IS NULL OR (
+      SELECT count(*) FROM claude_jobs r WHERE r.status = 'running' AND r.concurrency_key = j.concurrency_key
+    ) < j.concurrency_limit)
   ORDER BY j.priority DESC, j.run_at
   LIMIT $2
   FOR UPDATE SKIP LOCKED
-), chosen AS (
-  SELECT DISTINCT ON (coalesce(c.concurrency_key, c.id::text)) c.id
+), keyed AS (
+  SELECT c.id, c.concurrency_key, c.concurrency_limit,
+         row_number() OVER (PARTITION BY c.concurrency_key ORDER BY c.priority DESC, c.run_at) AS nth
   FROM candidates c
-  ORDER BY coalesce(c.concurrency_key, c.id::text), c.priority DESC, c.run_at
+  WHERE c.concurrency_key IS NOT NULL
+), chosen AS (
+  SELECT c.id, NULL::integer AS slot FROM candidates c WHERE c.concurrency_key IS NULL
+  UNION ALL
+  -- The nth candidate of a key takes the nth free slot of that key. The series
+  -- is read in its own order in every lateral run, so nth values give distinct slots.
+  SELECT k.id, s.slot FROM keyed k
+  CROSS JOIN LATERAL (
+    SELECT f.slot FROM generate_series(0, k.concurrency_limit - 1) AS f(slot)
+    WHERE NOT EXISTS (SELECT 1 FROM claude_jobs r WHERE r.status = 'running'
+                      AND r.concurrency_key = k.concurrency_key AND r.concurrency_slot = f.slot)
+    OFFSET k.nth - 1 LIMIT 1
+  ) s
 )
 UPDATE claude_jobs j
 SET status = 'running', attempts = j.attempts + 1, worker_id = $1, started_at = clock_timestamp(),
-    cancel_requested_at = NULL
+    cancel_requested_at = NULL, concurrency_slot = chosen.slot
 FROM chosen
 WHERE j.id = chosen.id
 RETURNING j.*

@@ -1,36 +1,50 @@
 -- job_claim_queues: claim up to $3 due jobs from the listed queues, serving
 -- them in the order listed, then priority, then run_at. Each queue is one
 -- range of the partial index claude_jobs_claim_queue (a LATERAL per queue),
--- so the cost does not grow with the backlog.
+-- so the cost does not grow with the backlog. Paused queues are left out.
+-- Concurrency keys and slots: as in job_claim_any.sql.
 -- A worker claims only kinds it has handlers for.
 -- Runs on the worker's lock session, and only there: see job_claim_any.sql.
 -- $1 worker_id int, $2 queues text[] (in order), $3 limit int, $4 kinds text[], $5 lock_backend_pid int
 -- started_at is clock_timestamp(), not now(): now() is the transaction's start,
--- which can precede the commit that freed this job's concurrency key.
+-- which can precede the commit that freed this job's concurrency slot.
 WITH candidates AS MATERIALIZED (
   SELECT c.*
   FROM unnest($2::text[]) WITH ORDINALITY AS q(name, ord)
   CROSS JOIN LATERAL (
-    SELECT j.id, j.concurrency_key, j.priority, j.run_at, q.ord
+    SELECT j.id, j.concurrency_key, j.concurrency_limit, j.priority, j.run_at, q.ord
     FROM claude_jobs j
     WHERE j.status = 'queued' AND j.queue = q.name AND j.run_at <= now() AND j.kind = ANY($4::text[])
       AND pg_backend_pid() = $5::int
-      AND (j.concurrency_key IS NULL OR NOT EXISTS (
-        SELECT 1 FROM claude_jobs r WHERE r.status = 'running' AND r.concurrency_key = j.concurrency_key))
+      AND (j.concurrency_key IS NULL OR (
+        SELECT count(*) FROM claude_jobs r WHERE r.status = 'running' AND r.concurrency_key = j.concurrency_key
+      ) < j.concurrency_limit)
     ORDER BY j.priority DESC, j.run_at
     LIMIT $3
     FOR UPDATE OF j SKIP LOCKED
   ) c
+  WHERE NOT EXISTS (SELECT 1 FROM claude_job_queues p WHERE p.name = q.name AND p.paused_at IS NOT NULL)
   ORDER BY c.ord, c.priority DESC, c.run_at
   LIMIT $3
-), chosen AS (
-  SELECT DISTINCT ON (coalesce(c.concurrency_key, c.id::text)) c.id
+), keyed AS (
+  SELECT c.id, c.concurrency_key, c.concurrency_limit,
+         row_number() OVER (PARTITION BY c.concurrency_key ORDER BY c.ord, c.priority DESC, c.run_at) AS nth
   FROM candidates c
-  ORDER BY coalesce(c.concurrency_key, c.id::text), c.ord, c.priority DESC, c.run_at
+  WHERE c.concurrency_key IS NOT NULL
+), chosen AS (
+  SELECT c.id, NULL::integer AS slot FROM candidates c WHERE c.concurrency_key IS NULL
+  UNION ALL
+  SELECT k.id, s.slot FROM keyed k
+  CROSS JOIN LATERAL (
+    SELECT f.slot FROM generate_series(0, k.concurrency_limit - 1) AS f(slot)
+    WHERE NOT EXISTS (SELECT 1 FROM claude_jobs r WHERE r.status = 'running'
+                      AND r.concurrency_key = k.concurrency_key AND r.concurrency_slot = f.slot)
+    OFFSET k.nth - 1 LIMIT 1
+  ) s
 )
 UPDATE claude_jobs j
 SET status = 'running', attempts = j.attempts + 1, worker_id = $1, started_at = clock_timestamp(),
-    cancel_requested_at = NULL
+    cancel_requested_at = NULL, concurrency_slot = chosen.slot
 FROM chosen
 WHERE j.id = chosen.id
 RETURNING j.*

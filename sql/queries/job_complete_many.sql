@@ -32,7 +32,8 @@ SET status = outcome.final::claude_job_status,
                     'attempt', outcome.attempt, 'at', now(), 'message', outcome.error)) END,
     run_at = CASE WHEN outcome.final = 'queued' THEN now() + outcome.retry_in_ms * interval '1 millisecond'
                   ELSE j.run_at END,
-    finished_at = CASE WHEN outcome.final = 'queued' THEN NULL ELSE now() END
+    finished_at = CASE WHEN outcome.final = 'queued' THEN NULL ELSE now() END,
+    concurrency_slot = NULL
 FROM outcome
 WHERE j.id = outcome.id
 RETURNING j.id

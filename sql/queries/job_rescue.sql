@@ -56,6 +56,7 @@ WITH live AS (
       finished_at = CASE WHEN j.cancel_requested_at IS NOT NULL OR j.attempts >= j.max_attempts
                          THEN now() END,
       run_at = now(),
+      concurrency_slot = NULL,
       error = 'worker ' || j.worker_id || ' died while running attempt ' || j.attempts,
       errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempts, 'at', now(),
         'message', 'worker ' || j.worker_id || ' died while running attempt ' || j.attempts))

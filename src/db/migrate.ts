@@ -9,6 +9,9 @@ import type { TransactionSql } from "postgres";
 import m001 from "../../sql/migrations/001_jobs.sql" with { type: "text" };
 import m002 from "../../sql/migrations/002_dashboard.sql" with { type: "text" };
 import m003 from "../../sql/migrations/003_liveness.sql" with { type: "text" };
+import m004 from "../../sql/migrations/004_waiting.sql" with { type: "text" };
+import m005 from "../../sql/migrations/005_flow.sql" with { type: "text" };
+import m006 from "../../sql/migrations/006_schedules.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -21,6 +24,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "001_jobs.sql", sql: m001 },
   { version: 2, name: "002_dashboard.sql", sql: m002 },
   { version: 3, name: "003_liveness.sql", sql: m003 },
+  { version: 4, name: "004_waiting.sql", sql: m004 },
+  { version: 5, name: "005_flow.sql", sql: m005 },
+  { version: 6, name: "006_schedules.sql", sql: m006 },
 ];
 
 const MIGRATOR_LOCK = 17225; // pg_advisory_xact_lock(17225, 0): the migrator's lock

@@ -65,8 +65,13 @@ describe("concurrency keys", () => {
     const [one, two] = await queue.enqueueMany([
       { kind: "x", payload: {}, concurrencyKey: "k" }, { kind: "x", payload: {}, concurrencyKey: "k" },
     ]);
-    await db.sql`UPDATE claude_jobs SET status = 'running', worker_id = 1, started_at = now(), attempts = 1 WHERE id = ${one!}`;
-    const second = db.sql`UPDATE claude_jobs SET status = 'running', worker_id = 1, started_at = now(), attempts = 1 WHERE id = ${two!}`;
-    await expect(second).rejects.toThrow(/claude_jobs_running_key/);
+    await db.sql`UPDATE claude_jobs SET status = 'running', worker_id = 1, started_at = now(), attempts = 1, concurrency_slot = 0 WHERE id = ${one!}`;
+    const second = db.sql`UPDATE claude_jobs SET status = 'running', worker_id = 1, started_at = now(), attempts = 1, concurrency_slot = 0 WHERE id = ${two!}`;
+    await expect(second).rejects.toThrow(/claude_jobs_running_slot/);
+    // Nor can a running keyed job hold no slot, or a slot beyond its key's limit.
+    const slotless = db.sql`UPDATE claude_jobs SET status = 'running', worker_id = 1, started_at = now(), attempts = 1 WHERE id = ${two!}`;
+    await expect(slotless).rejects.toThrow(/claude_jobs_slot_when_running/);
+    const beyond = db.sql`UPDATE claude_jobs SET status = 'running', worker_id = 1, started_at = now(), attempts = 1, concurrency_slot = 1 WHERE id = ${two!}`;
+    await expect(beyond).rejects.toThrow(/claude_jobs_slot_range/);
   });
 });

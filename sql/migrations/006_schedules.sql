@@ -1,0 +1,1 @@
+-- 006: recurring jobs (schedules). Filled in by the cron work.
