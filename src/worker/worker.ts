@@ -35,6 +35,7 @@ import { noAnswer, settlesWithin, withDeadline } from "./deadline.ts";
 import { abort, execute, type RunningJob } from "./executor.ts";
 import { DEFAULT_HANDLER_STOP_MS, livenessTimings, type LivenessTimings } from "./liveness.ts";
 import { LockNotFreeError, WorkerLock } from "./lock.ts";
+import { builtinMaintenance, MaintenanceRunner, type MaintenanceTask } from "./maintenance.ts";
 import { Notifier } from "./notifier.ts";
 import { VERSION } from "../version.ts";
 
@@ -67,6 +68,13 @@ export interface WorkerOptions {
   fenceAfterMs?: number;
   /** A wall-clock limit for every job of this worker; null: none (handlers may have their own). */
   jobTimeoutMs?: number | null;
+  /**
+   * Periodic tasks (src/worker/maintenance.ts): the built-in ones by default
+   * (schedules, retention); [] for none.
+   */
+  maintenance?: MaintenanceTask[];
+  /** The clock for maintenance tasks (schedules, retention). Tests inject one. */
+  now?: () => Date;
 }
 
 export interface StopOptions {
@@ -112,6 +120,7 @@ export class Worker extends EventEmitter {
   private reconnecting: Promise<void> | null = null;
   private rescuing: Promise<void> | null = null;
   private nextRescue: ReturnType<typeof setTimeout> | null = null;
+  private readonly maintenance: MaintenanceRunner;
 
   constructor(options: WorkerOptions) {
     super();
@@ -151,6 +160,19 @@ export class Worker extends EventEmitter {
       written: (done, owned) => this.onWritten(done, owned),
       error: (e) => this.report(e),
     });
+    const now = options.now ?? (() => new Date());
+    this.maintenance = new MaintenanceRunner(
+      options.maintenance ?? builtinMaintenance({ now }),
+      { db: this.db, now, emit: (event, data) => this.emit(event, data) },
+      (e, task) => this.report(new Error(`maintenance task ${task.name} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e })),
+      () => this._state === "running",
+      () => this.id,
+    );
+  }
+
+  /** Runs a maintenance task now (tests, and `cron run`-like actions); resolves when it has run. */
+  runMaintenance(name: string): Promise<void> {
+    return this.maintenance.runNow(name);
   }
 
   get id(): number {
@@ -203,6 +225,7 @@ export class Worker extends EventEmitter {
       this.probing ??= this.probeLock().finally(() => (this.probing = null));
     });
     void this.rescue();
+    this.maintenance.start();
     this.emit("worker:start", { id: this.id });
     this.requestFetch();
   }
@@ -243,6 +266,7 @@ export class Worker extends EventEmitter {
     await this.probing;
     await this.reconnecting;
     await this.rescuing;
+    await this.maintenance.stop();
     await this.lock.release();
     await this.db.end();
     this._state = "stopped";
