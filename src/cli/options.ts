@@ -23,7 +23,7 @@ export interface CommandSpec {
   summary: string;
   usage: string;
   options: Record<string, OptionSpec>;
-  /** Names of positional arguments, for help and count checks. */
+  /** Names of positional arguments, for help and count checks; a name ending in "?" may be left out (only at the end). */
   positionals?: string[];
 }
 
@@ -76,9 +76,11 @@ export function parseCommand(spec: CommandSpec, argv: string[], env: Env, config
     values[name] = value;
     if (source) sources[name] = source;
   }
-  const expected = spec.positionals?.length ?? 0;
-  if (!values.help && parsed.positionals.length !== expected) {
-    const what = expected === 0 ? "no arguments" : spec.positionals!.map((p) => `<${p}>`).join(" ");
+  // A name ending in "?" is optional (`queue list` and `queue pause <name>` are one command).
+  const names = spec.positionals ?? [];
+  const required = names.filter((p) => !p.endsWith("?")).length;
+  if (!values.help && (parsed.positionals.length < required || parsed.positionals.length > names.length)) {
+    const what = names.length === 0 ? "no arguments" : names.map((p) => (p.endsWith("?") ? `[<${p.slice(0, -1)}>]` : `<${p}>`)).join(" ");
     throw new InputError("arguments", `expects ${what}; got ${parsed.positionals.length === 0 ? "none" : parsed.positionals.map((p) => JSON.stringify(p)).join(" ")}`);
   }
   return { values, positionals: parsed.positionals, sources };
