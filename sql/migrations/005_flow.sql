@@ -78,8 +78,8 @@ BEGIN
   DELETE FROM claude_job_deps;
   RETURN NULL;
 END $$;
--- The dashboard's "waiting" count and list.
-CREATE INDEX claude_jobs_waiting ON claude_jobs (created_at) WHERE status = 'waiting';
+-- Counting waiting jobs per queue (stats); the lists use claude_jobs_status_created.
+CREATE INDEX claude_jobs_waiting ON claude_jobs (queue) WHERE status = 'waiting';
 
 -- When a job with dependents reaches a final state, in the same transaction:
 -- a finished parent releases each dependent whose parents have all finished

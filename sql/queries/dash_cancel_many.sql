@@ -4,13 +4,13 @@
 -- $1 ids uuid[]
 WITH target AS (
   SELECT id, status FROM claude_jobs
-  WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'running')
+  WHERE id = ANY($1::uuid[]) AND status IN ('waiting', 'queued', 'running')
   ORDER BY id
   FOR UPDATE
 ), changed AS (
   UPDATE claude_jobs j
-  SET status = CASE WHEN t.status = 'queued' THEN 'cancelled'::claude_job_status ELSE j.status END,
-      finished_at = CASE WHEN t.status = 'queued' THEN now() ELSE j.finished_at END,
+  SET status = CASE WHEN t.status IN ('queued', 'waiting') THEN 'cancelled'::claude_job_status ELSE j.status END,
+      finished_at = CASE WHEN t.status IN ('queued', 'waiting') THEN now() ELSE j.finished_at END,
       cancel_requested_at = now()
   FROM target t
   WHERE j.id = t.id

@@ -1,10 +1,14 @@
 -- dash_retry_many: job_retry for many ids at once. Failed or cancelled jobs go
 -- back to the queue, due now, with one more attempt allowed; one NOTIFY per
--- queue wakes the workers. Other jobs are left alone and not returned.
+-- queue wakes the workers. Other jobs are left alone and not returned. Jobs
+-- with an unfinished dependency wait for it again (see job_retry.sql).
 -- $1 ids uuid[]
 WITH changed AS (
   UPDATE claude_jobs
-  SET status = 'queued', run_at = now(), finished_at = NULL, cancel_requested_at = NULL,
+  SET status = CASE WHEN EXISTS (SELECT 1 FROM claude_job_deps d JOIN claude_jobs p ON p.id = d.parent_id
+                               WHERE d.job_id = claude_jobs.id AND p.status <> 'finished')
+                   THEN 'waiting'::claude_job_status ELSE 'queued'::claude_job_status END,
+      run_at = now(), finished_at = NULL, cancel_requested_at = NULL,
       max_attempts = greatest(max_attempts, attempts + 1)
   WHERE id = ANY($1::uuid[]) AND status IN ('failed', 'cancelled')
   RETURNING id, queue

@@ -4,6 +4,10 @@
 import type { Queryable, Sql } from "./connect.ts";
 import type { AttemptError, JobRecord, JobStatus } from "../handlers/types.ts";
 import insertMany from "../../sql/queries/job_insert_many.sql" with { type: "text" };
+import insertUnique from "../../sql/queries/job_insert_unique.sql" with { type: "text" };
+import uniqueHolders from "../../sql/queries/job_unique_holders.sql" with { type: "text" };
+import lockParents from "../../sql/queries/job_lock_parents.sql" with { type: "text" };
+import depsInsert from "../../sql/queries/job_deps_insert.sql" with { type: "text" };
 import claimAny from "../../sql/queries/job_claim_any.sql" with { type: "text" };
 import claimQueues from "../../sql/queries/job_claim_queues.sql" with { type: "text" };
 import completeMany from "../../sql/queries/job_complete_many.sql" with { type: "text" };
@@ -37,6 +41,8 @@ export function rowToJob(row: Row): JobRecord {
     attempts: row.attempts as number,
     maxAttempts: row.max_attempts as number,
     concurrencyKey: (row.concurrency_key as string | null) ?? null,
+    concurrencyLimit: (row.concurrency_limit as number | undefined) ?? 1,
+    uniqueKey: (row.unique_key as string | null) ?? null,
     workerId: (row.worker_id as number | null) ?? null,
     error: (row.error as string | null) ?? null,
     errors: (row.errors as AttemptError[]) ?? [],
@@ -58,10 +64,18 @@ export interface JobInsert {
   delayMs: number;
   maxAttempts: number;
   concurrencyKey: string | null;
+  concurrencyLimit: number;
+  /** The states in which the key keeps others out (always waiting, queued, running); null with no key. */
+  uniqueKey: string | null;
+  uniqueStates: JobStatus[] | null;
+  /** Jobs this one waits for: ids (resolved by the client before insert). */
+  after: string[];
+  /** 'waiting' while some job in `after` has not finished. */
+  status: "queued" | "waiting";
 }
 
-export async function jobInsertMany(sql: Queryable, jobs: JobInsert[]): Promise<void> {
-  await run(sql, insertMany, [
+function insertParams(jobs: JobInsert[]): unknown[] {
+  return [
     jobs.map((j) => j.id),
     jobs.map((j) => j.kind),
     jobs.map((j) => j.queue),
@@ -71,7 +85,43 @@ export async function jobInsertMany(sql: Queryable, jobs: JobInsert[]): Promise<
     jobs.map((j) => j.delayMs),
     jobs.map((j) => j.maxAttempts),
     jobs.map((j) => j.concurrencyKey),
+    jobs.map((j) => j.concurrencyLimit),
+    jobs.map((j) => j.status),
+  ];
+}
+
+/** Inserts jobs without unique keys, in one statement. */
+export async function jobInsertMany(sql: Queryable, jobs: JobInsert[]): Promise<void> {
+  await run(sql, insertMany, insertParams(jobs));
+}
+
+/**
+ * Inserts jobs, some with unique keys, in one statement. Returns the ids that
+ * were inserted: a job whose key was held is left out.
+ */
+export async function jobInsertUnique(sql: Queryable, jobs: JobInsert[]): Promise<Set<string>> {
+  const rows = await run(sql, insertUnique, [
+    ...insertParams(jobs),
+    jobs.map((j) => j.uniqueKey),
+    jobs.map((j) => (j.uniqueStates ? `{${j.uniqueStates.join(",")}}` : null)),
   ]);
+  return new Set(rows.map((r) => r.id as string));
+}
+
+/** The jobs holding these unique keys now, by key. */
+export async function jobUniqueHolders(sql: Queryable, keys: string[]): Promise<Map<string, { id: string; status: JobStatus }>> {
+  const rows = await run(sql, uniqueHolders, [keys]);
+  return new Map(rows.map((r) => [r.unique_key as string, { id: r.id as string, status: r.status as JobStatus }]));
+}
+
+/** Locks the parents of a job about to be inserted and marks them; their statuses by id (missing ids absent). */
+export async function jobLockParents(sql: Queryable, ids: string[]): Promise<Map<string, JobStatus>> {
+  const rows = await run(sql, lockParents, [ids]);
+  return new Map(rows.map((r) => [r.id as string, r.status as JobStatus]));
+}
+
+export async function jobDepsInsert(sql: Queryable, jobId: string, parentIds: string[]): Promise<void> {
+  await run(sql, depsInsert, [jobId, parentIds]);
 }
 
 export interface ClaimParams {
@@ -217,6 +267,8 @@ export async function jobGet(sql: Queryable, id: string): Promise<JobRecord | nu
 
 /** Counts by status: `queued` is due now, `scheduled` is queued for later. */
 export interface StatusCounts {
+  /** Waiting for the jobs they were enqueued after. */
+  waiting: number;
   queued: number;
   scheduled: number;
   running: number;

@@ -15,6 +15,10 @@ export interface JobRecord {
   attempts: number;
   maxAttempts: number;
   concurrencyKey: string | null;
+  /** At most this many jobs with the same concurrency key run at once (1 unless set). */
+  concurrencyLimit: number;
+  /** While this job is in one of its unique states, no other job with the key can be enqueued. */
+  uniqueKey: string | null;
   workerId: number | null;
   error: string | null;
   errors: AttemptError[];
@@ -25,8 +29,9 @@ export interface JobRecord {
   finishedAt: Date | null;
 }
 
-export type JobStatus = "queued" | "running" | "finished" | "failed" | "cancelled";
-export const JOB_STATUSES: readonly JobStatus[] = ["queued", "running", "finished", "failed", "cancelled"];
+/** `waiting`: for the jobs it was enqueued after (dependencies) to finish. */
+export type JobStatus = "waiting" | "queued" | "running" | "finished" | "failed" | "cancelled";
+export const JOB_STATUSES: readonly JobStatus[] = ["waiting", "queued", "running", "finished", "failed", "cancelled"];
 
 export interface AttemptError {
   attempt: number;
@@ -66,10 +71,15 @@ export interface HandlerDefinition {
    */
   validate?: (payload: Record<string, unknown>) => Record<string, unknown>;
   /**
-   * The job's concurrency key: at most one job with the same key runs at a
-   * time, enforced by the claim query. Null: no limit.
+   * The job's concurrency key: at most concurrencyLimit (default one) jobs
+   * with the same key run at a time, enforced by the database. Null: no limit.
    */
   concurrencyKey?: (payload: Record<string, unknown>) => string | null;
+  /**
+   * How many jobs with that key may run at once (default 1), enforced by the
+   * database for any number of workers. An enqueue's own concurrencyLimit wins.
+   */
+  concurrencyLimit?: (payload: Record<string, unknown>) => number;
   /** Extra checks at worker start (a log folder that must be writable, say). */
   preflight?: () => Promise<void>;
   /**

@@ -12,7 +12,7 @@ import type { Handler, HandlerDefinition, JobRecord, JobStatus } from "../handle
 import { toDefinition } from "../handlers/types.ts";
 import { builtinValidators } from "../handlers/registry.ts";
 import {
-  validateEnqueue, validateId, validateKindName, validateQueueName, validateStatus, type EnqueueParams,
+  validateAfter, validateEnqueue, validateId, validateKindName, validateQueueName, validateStatus, type EnqueueParams,
 } from "./validate.ts";
 
 export type { EnqueueParams };
@@ -31,12 +31,29 @@ export interface ListFilter {
   limit?: number;
 }
 
+/** What became of one enqueued job. */
+export interface EnqueueOutcome {
+  /** The new job's id; for a duplicate, the id of the job holding the unique key. */
+  id: string;
+  /** The unique key was held: nothing was inserted. */
+  duplicate: boolean;
+  /** The job's status: queued, or waiting (for the jobs in `after`); for a duplicate, the holder's. */
+  status: JobStatus;
+}
+
+interface PendingRow {
+  row: jobs.JobInsert;
+  /** `after` as job ids, and as indexes of earlier jobs of the same call. */
+  afterIds: string[];
+  afterEarlier: number[];
+}
+
 export interface Stats extends jobs.StatusCounts {
   total: number;
   queues: jobs.QueueCounts[];
 }
 
-const STAT_KEYS = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+const STAT_KEYS = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
 export class Queue {
   readonly sql: Sql;
@@ -48,28 +65,60 @@ export class Queue {
     for (const [kind, handler] of Object.entries(options.handlers ?? {})) this.definitions.set(kind, toDefinition(handler));
   }
 
-  /** Enqueues one job; durable when it returns. Pass `tx` to enqueue inside your own transaction. */
+  /** Enqueues one job; durable when it returns; its id (the existing job's for a duplicate unique key). Pass `tx` to enqueue inside your own transaction. */
   async enqueue(params: EnqueueParams, options: { tx?: Queryable } = {}): Promise<string> {
-    const row = validateEnqueue(params, this.definitions);
-    await this.resolveResume(options.tx ?? this.sql, [row]);
-    await jobs.jobInsertMany(options.tx ?? this.sql, [row]);
-    return row.id;
+    return (await this.submit(params, options)).id;
   }
 
-  /** Enqueues many jobs in one statement: all or none. Validates every job before writing any. */
+  /** Enqueues many jobs in one transaction: all or none. Validates every job before writing any. */
   async enqueueMany(list: EnqueueParams[], options: { tx?: Queryable } = {}): Promise<string[]> {
+    return (await this.submitMany(list, options)).map((o) => o.id);
+  }
+
+  /** enqueue, saying whether the job was inserted or its unique key was held (duplicate: the holder's id). */
+  async submit(params: EnqueueParams, options: { tx?: Queryable } = {}): Promise<EnqueueOutcome> {
+    return (await this.submitRows([this.validateOne(params, null)], options, (_i, field) => field))[0]!;
+  }
+
+  /** enqueueMany, with an outcome per job in order. `after` may refer to an earlier job of the list by its index. */
+  async submitMany(list: EnqueueParams[], options: { tx?: Queryable } = {}): Promise<EnqueueOutcome[]> {
+    if (!Array.isArray(list)) throw new InputError("jobs", "must be an array of jobs");
+    const named = (i: number, field: string) => `jobs[${i}].${field}`;
     const rows = list.map((params, i) => {
       try {
-        return validateEnqueue(params, this.definitions);
+        return this.validateOne(params, i);
       } catch (e: unknown) {
-        if (e instanceof InputError) throw new InputError(`jobs[${i}].${e.field}`, e.message.slice(e.field.length + 2));
+        if (e instanceof InputError) throw new InputError(named(i, e.field), e.message.slice(e.field.length + 2));
         throw e;
       }
     });
     if (rows.length === 0) return [];
-    await this.resolveResume(options.tx ?? this.sql, rows, (i) => `jobs[${i}].payload.resume`);
-    await jobs.jobInsertMany(options.tx ?? this.sql, rows);
-    return rows.map((r) => r.id);
+    return this.submitRows(rows, options, named);
+  }
+
+  private validateOne(params: EnqueueParams, index: number | null): PendingRow {
+    const row = validateEnqueue(params, this.definitions);
+    const refs = params.after === undefined ? { ids: [], earlier: [] } : validateAfter(params.after, index);
+    return { row, afterIds: refs.ids, afterEarlier: refs.earlier };
+  }
+
+  /**
+   * Writes validated rows. Plain jobs (no unique key, no `after`) go in one
+   * statement. Otherwise, in one transaction and in order: runs of jobs
+   * without `after` in one statement each (ON CONFLICT for unique keys), and
+   * each job with `after` on its own, after locking its parents.
+   */
+  private async submitRows(pending: PendingRow[], options: { tx?: Queryable }, field: (i: number, f: string) => string): Promise<EnqueueOutcome[]> {
+    const rows = pending.map((p) => p.row);
+    await this.resolveResume(options.tx ?? this.sql, rows, (i) => field(i, "payload.resume"));
+    const plain = pending.every((p) => p.row.uniqueKey === null && p.afterIds.length === 0 && p.afterEarlier.length === 0);
+    if (plain) {
+      await jobs.jobInsertMany(options.tx ?? this.sql, rows);
+      return rows.map((r) => ({ id: r.id, duplicate: false, status: "queued" }));
+    }
+    const write = (db: Queryable) => writeInOrder(db, pending, field);
+    if (options.tx) return write(options.tx);
+    return this.sql.begin((tx) => write(tx)) as Promise<EnqueueOutcome[]>;
   }
 
   /**
@@ -175,12 +224,76 @@ export class Queue {
 }
 
 /** A list filter's status: a job status, or `scheduled` (queued, due later). */
+/** The writing half of submitRows, inside one transaction. */
+async function writeInOrder(db: Queryable, pending: PendingRow[], field: (i: number, f: string) => string): Promise<EnqueueOutcome[]> {
+  const outcomes: EnqueueOutcome[] = [];
+  let i = 0;
+  while (i < pending.length) {
+    if (pending[i]!.afterIds.length === 0 && pending[i]!.afterEarlier.length === 0) {
+      let end = i;
+      while (end < pending.length && pending[end]!.afterIds.length === 0 && pending[end]!.afterEarlier.length === 0) end++;
+      outcomes.push(...await insertRun(db, pending.slice(i, end).map((p) => p.row)));
+      i = end;
+      continue;
+    }
+    const { row, afterIds, afterEarlier } = pending[i]!;
+    // An earlier job of the call that was a duplicate stands for the job holding its key.
+    const parents = [...new Set([...afterIds, ...afterEarlier.map((k) => outcomes[k]!.id)])].filter((id) => id !== row.id);
+    const statuses = await jobs.jobLockParents(db, parents);
+    for (const [k, id] of parents.entries()) {
+      const status = statuses.get(id);
+      const at = field(i, `after[${k}]`);
+      if (status === undefined) throw new InputError(at, `no job with id ${id}`);
+      if (status === "failed" || status === "cancelled") {
+        throw new InputError(at, `job ${id} ${status === "failed" ? "failed" : "was cancelled"}, so a job after it would never run; retry it first, or leave it out`);
+      }
+    }
+    row.after = parents;
+    row.status = parents.every((id) => statuses.get(id) === "finished") ? "queued" : "waiting";
+    const [outcome] = await insertRun(db, [row]);
+    if (!outcome!.duplicate) await jobs.jobDepsInsert(db, row.id, parents);
+    outcomes.push(outcome!);
+    i++;
+  }
+  return outcomes;
+}
+
+/**
+ * Inserts jobs in one statement; those whose unique key is held come back as
+ * duplicates of the holder. A holder may end (and let go of the key) between
+ * the insert and the lookup: such a job is inserted again.
+ */
+async function insertRun(db: Queryable, rows: jobs.JobInsert[]): Promise<EnqueueOutcome[]> {
+  if (rows.every((r) => r.uniqueKey === null)) {
+    await jobs.jobInsertMany(db, rows);
+    return rows.map((r) => ({ id: r.id, duplicate: false, status: r.status }));
+  }
+  const outcomes = new Map<string, EnqueueOutcome>();
+  let left = rows;
+  for (let round = 0; left.length > 0; round++) {
+    if (round === 5) throw new Error(`could not enqueue: the holders of unique keys ${left.map((r) => JSON.stringify(r.uniqueKey)).join(", ")} kept changing`);
+    const inserted = await jobs.jobInsertUnique(db, left);
+    for (const r of left) if (inserted.has(r.id)) outcomes.set(r.id, { id: r.id, duplicate: false, status: r.status });
+    const refused = left.filter((r) => !inserted.has(r.id));
+    if (refused.length === 0) break;
+    const holders = await jobs.jobUniqueHolders(db, [...new Set(refused.map((r) => r.uniqueKey!))]);
+    left = [];
+    for (const r of refused) {
+      const holder = holders.get(r.uniqueKey!);
+      // A job of this very batch holds it: the later one is its duplicate.
+      if (holder) outcomes.set(r.id, { id: holder.id, duplicate: true, status: holder.status });
+      else left.push(r);
+    }
+  }
+  return rows.map((r) => outcomes.get(r.id)!);
+}
+
 function validateListStatus(field: string, value: unknown): JobStatus | "scheduled" {
   if (value === "scheduled") return value;
   try {
     return validateStatus(field, value);
   } catch {
-    throw new InputError(field, `must be one of queued, scheduled, running, finished, failed, cancelled; got ${JSON.stringify(value)}`);
+    throw new InputError(field, `must be one of waiting, queued, scheduled, running, finished, failed, cancelled; got ${JSON.stringify(value)}`);
   }
 }
 

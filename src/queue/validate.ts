@@ -26,7 +26,36 @@ export interface EnqueueParams {
   maxAttempts?: number;
   /** Overrides the kind's own concurrency key; null: no limit. */
   concurrencyKey?: string | null;
+  /**
+   * How many jobs with the concurrency key may run at once, 1-10000 (default:
+   * the kind's own, else 1). Needs a key. Jobs sharing a key should share it.
+   */
+  concurrencyLimit?: number;
+  /**
+   * While a job with this key is waiting, queued (due or scheduled) or
+   * running — and in the final states `uniqueStates` adds — enqueueing
+   * another with the key inserts nothing and returns the existing job.
+   */
+  uniqueKey?: string;
+  /**
+   * The states in which the key counts. Always waiting, queued and running (a
+   * job moves between them on its own); add finished, failed or cancelled to
+   * keep the key taken after the job ends (deleting the job frees it).
+   */
+  uniqueStates?: JobStatus[];
+  /**
+   * Jobs this one waits for: job ids, or (in enqueueMany) the index of an
+   * earlier job of the same call. It runs once all have finished, and is
+   * cancelled if one fails for good or is cancelled.
+   */
+  after?: (string | number)[];
 }
+
+/** A job enqueued with `after` names at most this many jobs. */
+export const MAX_AFTER = 100;
+export const CONCURRENCY_LIMIT_RANGE = [1, 10_000] as const;
+/** The states a unique key always counts in. */
+export const UNIQUE_LIVE_STATES: readonly JobStatus[] = ["waiting", "queued", "running"];
 
 export function validateQueueName(field: string, value: unknown): string {
   if (typeof value !== "string" || !QUEUE_NAME.test(value)) {
@@ -234,11 +263,71 @@ export function validateEnqueue(params: EnqueueParams, definitions: ReadonlyMap<
   const definition = definitions.get(kind);
   const payload = definition?.validate ? definition.validate(params.payload) : params.payload;
   let concurrencyKey = definition?.concurrencyKey ? definition.concurrencyKey(payload) : null;
+  let concurrencyLimit = concurrencyKey !== null && definition?.concurrencyLimit ? definition.concurrencyLimit(payload) : 1;
   if (params.concurrencyKey !== undefined) {
-    if (params.concurrencyKey !== null && (typeof params.concurrencyKey !== "string" || params.concurrencyKey.length === 0 || params.concurrencyKey.length > 1000)) {
-      throw new InputError("concurrency_key", "must be a non-empty string of at most 1000 characters, or null");
-    }
-    concurrencyKey = params.concurrencyKey === null ? null : validateText("concurrency_key", params.concurrencyKey);
+    concurrencyKey = params.concurrencyKey === null ? null : validateKeyText("concurrency_key", params.concurrencyKey, true);
   }
-  return { id: Bun.randomUUIDv7(), kind, queue, priority, payload, runAt, delayMs, maxAttempts, concurrencyKey };
+  if (params.concurrencyLimit !== undefined) {
+    concurrencyLimit = validateIntInRange("concurrency_limit", params.concurrencyLimit, CONCURRENCY_LIMIT_RANGE);
+    if (concurrencyKey === null) {
+      throw new InputError("concurrency_limit", `needs a concurrency key (concurrency_key), and kind ${JSON.stringify(kind)} gives this job none`);
+    }
+  }
+  if (concurrencyKey === null) concurrencyLimit = 1;
+  const uniqueKey = params.uniqueKey === undefined ? null : validateKeyText("unique_key", params.uniqueKey, false)!;
+  let uniqueStates: JobStatus[] | null = null;
+  if (params.uniqueStates !== undefined) {
+    if (uniqueKey === null) throw new InputError("unique_states", "needs a unique key (unique_key)");
+    uniqueStates = validateUniqueStates(params.uniqueStates);
+  } else if (uniqueKey !== null) {
+    uniqueStates = [...UNIQUE_LIVE_STATES];
+  }
+  return {
+    id: Bun.randomUUIDv7(), kind, queue, priority, payload, runAt, delayMs, maxAttempts, concurrencyKey, concurrencyLimit,
+    uniqueKey, uniqueStates, after: [], status: "queued",
+  };
+}
+
+function validateKeyText(field: string, value: unknown, nullable: boolean): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 1000) {
+    throw new InputError(field, `must be a non-empty string of at most 1000 characters${nullable ? ", or null" : ""}; got ${JSON.stringify(value)}`);
+  }
+  return validateText(field, value);
+}
+
+function validateUniqueStates(value: unknown): JobStatus[] {
+  if (!Array.isArray(value)) throw new InputError("unique_states", `must be an array of job states; got ${JSON.stringify(value)}`);
+  const states = new Set<JobStatus>(UNIQUE_LIVE_STATES);
+  value.forEach((state, i) => states.add(validateStatus(`unique_states[${i}]`, state)));
+  for (const live of ["queued", "running"] as const) {
+    if (!value.includes(live)) {
+      throw new InputError("unique_states", `must include queued and running (a job moves between them, and waiting, on its own: ` +
+        `a key cannot count in one and not the other); add finished, failed or cancelled to keep it after the job ends; got ${JSON.stringify(value)}`);
+    }
+  }
+  return JOB_STATUSES.filter((s) => states.has(s));
+}
+
+/**
+ * The `after` list of the job at `index` of an enqueue call: job ids, or the
+ * index of an earlier job of the same call (which the caller maps to its id).
+ * Returns the ids and the earlier indexes, deduplicated.
+ */
+export function validateAfter(value: unknown, index: number | null): { ids: string[]; earlier: number[] } {
+  if (!Array.isArray(value)) throw new InputError("after", `must be an array of job ids; got ${JSON.stringify(value)}`);
+  if (value.length > MAX_AFTER) throw new InputError("after", `may name at most ${MAX_AFTER} jobs; got ${value.length}`);
+  const ids = new Set<string>();
+  const earlier = new Set<number>();
+  value.forEach((ref, i) => {
+    if (typeof ref === "number") {
+      if (index === null) throw new InputError(`after[${i}]`, `must be a job id; a number refers to an earlier job of the same bulk enqueue, and this is a single job`);
+      if (!Number.isInteger(ref) || ref < 0 || ref >= index) {
+        throw new InputError(`after[${i}]`, `must be a job id or the index of an earlier job of this enqueue (0 to ${index - 1}); got ${ref}`);
+      }
+      earlier.add(ref);
+      return;
+    }
+    ids.add(validateId(`after[${i}]`, ref));
+  });
+  return { ids: [...ids], earlier: [...earlier] };
 }

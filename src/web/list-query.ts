@@ -9,7 +9,7 @@ import { KIND_NAME, QUEUE_NAME, validateText } from "../queue/validate.ts";
 import type { JobRecord } from "../handlers/types.ts";
 import { decodeCursor as decodeKeyCursor, encodeCursor as encodeKeyCursor, pageOf as pageOfRows } from "../queue/cursor.ts";
 
-const STATUSES = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+const STATUSES = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
 export interface ListQuery extends DashFilter {
   sort: SortName;

@@ -19,7 +19,7 @@ import type { Queue } from "../queue/client.ts";
 import type { Queryable } from "../db/connect.ts";
 import { DURATION_BUCKETS, dashDurations, dashEndedRecent } from "../db/dashboard.ts";
 
-const STATUSES = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+const STATUSES = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
 /** How long after its finished_at a job's end is counted in aggregate rather than one by one. */
 export const SETTLE_MS = 30_000;

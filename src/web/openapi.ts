@@ -72,20 +72,20 @@ const jobAction = (operationId: string, summary: string) => ({
 const listParams = ["status", "queue", "kind", "q", "sort", "cursor", "limit"].map((name) => ({
   name, in: "query", required: false,
   schema: name === "limit" ? { type: "integer", minimum: 1, maximum: 500 }
-    : name === "status" ? { type: "string", enum: ["queued", "scheduled", "running", "finished", "failed", "cancelled"] }
+    : name === "status" ? { type: "string", enum: ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] }
     : name === "sort" ? { type: "string", enum: ["newest", "oldest", "next_due", "last_due"] }
     : { type: "string" },
   description: {
-    status: "queued (due now), scheduled, running, finished, failed or cancelled", queue: "queue name", kind: "job kind",
+    status: "waiting (for the jobs it was enqueued after), queued (due now), scheduled, running, finished, failed or cancelled", queue: "queue name", kind: "job kind",
     q: "text to find in the prompt", sort: "newest (default), oldest, next_due, last_due", cursor: "X-Next-Cursor of the previous page", limit: "page size, default 50",
   }[name],
 }));
 
 const counts = (extra: [string, object][] = []) => ({
   type: "object",
-  required: ["queued", "scheduled", "running", "finished", "failed", "cancelled"],
+  required: ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"],
   properties: Object.fromEntries(
-    [["queued", "due now"], ["scheduled", "queued, run_at in the future"], ["running", ""], ["finished", ""], ["failed", ""], ["cancelled", ""]]
+    [["waiting", "for the jobs it was enqueued after to finish"], ["queued", "due now"], ["scheduled", "queued, run_at in the future"], ["running", ""], ["finished", ""], ["failed", ""], ["cancelled", ""]]
       .map(([k, d]) => [k, d ? { type: "integer", description: d } : { type: "integer" }] as [string, object]).concat(extra),
   ),
 });

@@ -13,7 +13,8 @@ export const MAX_ATTEMPTS = 10;
 
 export function chaosJob(ms: number, extra: Partial<JobInsert> = {}): JobInsert {
   return { id: Bun.randomUUIDv7(), kind: "chaos", queue: "default", priority: 0, payload: { ms }, runAt: null, delayMs: 0,
-    maxAttempts: MAX_ATTEMPTS, concurrencyKey: null, ...extra };
+    maxAttempts: MAX_ATTEMPTS, concurrencyKey: null, concurrencyLimit: 1, uniqueKey: null, uniqueStates: null, after: [],
+    status: "queued", ...extra };
 }
 
 /**

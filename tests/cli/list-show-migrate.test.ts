@@ -64,7 +64,7 @@ describe("list and scheduled jobs", () => {
   });
 
   test("an unknown status is still refused, naming scheduled among the choices", async () => {
-    const r = await runCli(["list", "--status=waiting", url]);
+    const r = await runCli(["list", "--status=pending", url]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("scheduled");
   });

@@ -44,6 +44,7 @@ afterAll(() => db.drop());
 async function truth(sql: Queryable = db.sql): Promise<Stats["queues"]> {
   const rows = await sql`
     SELECT queue,
+           count(*) FILTER (WHERE status = 'waiting')::int AS waiting,
            count(*) FILTER (WHERE status = 'queued' AND run_at <= now())::int AS queued,
            count(*) FILTER (WHERE status = 'queued' AND run_at > now())::int AS scheduled,
            count(*) FILTER (WHERE status = 'running')::int AS running,

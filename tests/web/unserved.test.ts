@@ -61,7 +61,7 @@ test("queued jobs of a kind no live worker handles on their queue are in /api/st
 
 test("the warning escapes queue and kind names", async () => {
   const data: OverviewData = {
-    stats: { queued: 1, scheduled: 0, running: 0, finished: 0, failed: 0, cancelled: 0, total: 1, queues: [] },
+    stats: { waiting: 0, queued: 1, scheduled: 0, running: 0, finished: 0, failed: 0, cancelled: 0, total: 1, queues: [] },
     throughput: [], recent: [], workers: 0,
     unserved: [{ queue: `q"><img src=x onerror=alert(1)>`, kind: "<script>alert(2)</script>", jobs: 1 }],
   };

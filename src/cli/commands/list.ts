@@ -10,7 +10,7 @@ import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand 
 export const spec: CommandSpec = {
   name: "list",
   summary: "List jobs, newest first.",
-  usage: "claude-jobs list [--status=queued|scheduled|running|finished|failed|cancelled] [--queue=Q] [--kind=K] [--limit=50] [--json]",
+  usage: "claude-jobs list [--status=waiting|queued|scheduled|running|finished|failed|cancelled] [--queue=Q] [--kind=K] [--limit=50] [--json]",
   options: {
     status: { type: "string", description: "only jobs in this status (queued: due now; scheduled: queued for later)" },
     queue: { type: "string", description: "only jobs of this queue" },

@@ -14,7 +14,7 @@ export const spec: CommandSpec = {
   options: { json: JSON_OPTION, "database-url": DATABASE_URL_OPTION },
 };
 
-const COLUMNS = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+const COLUMNS = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
 export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<number> {
   const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1 });

@@ -10,7 +10,7 @@ import { JobTable } from "./job-rows.tsx";
 import { esc } from "./format.ts";
 import type { ListQuery } from "../list-query.ts";
 
-export const FILTER_STATUSES = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+export const FILTER_STATUSES = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
 const SORT_LABELS: Record<keyof typeof SORTS, string> = {
   newest: "Newest first", oldest: "Oldest first", next_due: "Run at: soonest", last_due: "Run at: latest",

@@ -12,7 +12,7 @@ import { ThroughputChart } from "./chart.tsx";
 import { JobTable } from "./job-rows.tsx";
 import { esc } from "./format.ts";
 
-export const STATUS_CARDS = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+export const STATUS_CARDS = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
 export interface OverviewData {
   stats: Stats;
@@ -83,7 +83,7 @@ function Unserved({ rows }: { rows: OverviewData["unserved"] }) {
 }
 
 /** On a phone the queue table keeps queued, running and failed. */
-const phoneHidden = (status: string) => (["scheduled", "finished", "cancelled"].includes(status) ? " hide-sm-y" : "");
+const phoneHidden = (status: string) => (["waiting", "scheduled", "finished", "cancelled"].includes(status) ? " hide-sm-y" : "");
 
 function QueueTable({ stats }: { stats: Stats }) {
   if (stats.queues.length === 0) return <p class="empty">No jobs yet. Enqueue one with <a href="/jobs/new">New job</a>.</p>;
