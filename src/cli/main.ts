@@ -18,6 +18,7 @@ import * as logs from "./commands/logs.ts";
 import * as stats from "./commands/stats.ts";
 import * as workers from "./commands/workers.ts";
 import * as db from "./commands/db.ts";
+import * as queueCommand from "./commands/queue.ts";
 import { cancel, remove, retry, runNow } from "./commands/job-actions.ts";
 import * as dashboard from "./commands/dashboard.ts"; import * as serve from "./commands/serve.ts";
 
@@ -26,7 +27,7 @@ interface Command {
   run(ctx: CliContext, parsed: ParsedCommand): Promise<number>;
 }
 
-export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, logs, stats, retry, cancel, runNow, remove, workers, db, dashboard, serve];
+export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, logs, stats, retry, cancel, runNow, remove, workers, queueCommand, db, dashboard, serve];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
