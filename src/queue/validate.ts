@@ -322,7 +322,8 @@ export function validateAfter(value: unknown, index: number | null): { ids: stri
     if (typeof ref === "number") {
       if (index === null) throw new InputError(`after[${i}]`, `must be a job id; a number refers to an earlier job of the same bulk enqueue, and this is a single job`);
       if (!Number.isInteger(ref) || ref < 0 || ref >= index) {
-        throw new InputError(`after[${i}]`, `must be a job id or the index of an earlier job of this enqueue (0 to ${index - 1}); got ${ref}`);
+        const allowed = index === 0 ? "a job id (this is the first job of the enqueue: no earlier job to refer to)" : `a job id or the index of an earlier job of this enqueue (0 to ${index - 1})`;
+        throw new InputError(`after[${i}]`, `must be ${allowed}; got ${ref}`);
       }
       earlier.add(ref);
       return;

@@ -8,7 +8,7 @@ import { Elysia, t } from "elysia";
 import type { AppDeps } from "./app.tsx";
 import { dashJobList, dashThroughput } from "../db/dashboard.ts";
 import { listUrl, pageOf, parseListQuery, toListParams } from "./list-query.ts";
-import { bulkAction, enqueueFromInput } from "./job-input.ts";
+import { bulkAction, submitFromInput } from "./job-input.ts";
 import { tailLogs } from "./logs.ts";
 import { unservedJobs } from "./unserved.ts";
 
@@ -33,8 +33,12 @@ export const EnqueueBody = t.Object({
   delay: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 32 }), t.Number({ multipleOf: 1, minimum: 0 })], { description: 'a duration like "10m", or milliseconds', error: 'delay: must be a duration like "10m" or a number of milliseconds' })),
   run_at: t.Optional(str("run_at", { minLength: 1, maxLength: 64, description: "ISO 8601 time" }, "an ISO 8601 time like 2026-12-01T09:00:00Z, a string")),
   concurrency_key: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 1000 }), t.Null()], { error: "concurrency_key: must be a string of 1-1000 characters, or null" })),
+  concurrency_limit: t.Optional(t.Number({ multipleOf: 1, minimum: 1, maximum: 10_000, description: "how many jobs with the concurrency key may run at once", error: "concurrency_limit: must be an integer from 1 to 10000 (a JSON number)" })),
+  unique_key: t.Optional(str("unique_key", { minLength: 1, maxLength: 1000, description: "while a job with this key is waiting, queued or running, insert nothing: 200 with the holder and duplicate: true" })),
+  unique_states: t.Optional(t.Array(t.String({ maxLength: 16, error: "unique_states: must be job states" }), { maxItems: 6, description: "the states the unique key counts in: queued and running (and waiting, always) plus any of finished, failed, cancelled", error: "unique_states: must be an array of job states" })),
+  after: t.Optional(t.Array(t.String({ pattern: UUID_PATTERN, error: "after: must be job ids (UUIDs)" }), { maxItems: 100, description: "jobs to wait for: this one runs when all have finished, and is cancelled if one fails or is cancelled", error: "after: must be an array of at most 100 job ids" })),
   payload: t.Optional(t.Record(t.String(), t.Unknown(), { description: "the whole payload (other kinds, or extra Claude options)", error: "payload: must be a JSON object" })),
-}, { additionalProperties: false, error: "body: must be a JSON object with some of the fields prompt, cwd, model, kind, queue, priority, max_attempts, delay, run_at, concurrency_key, payload" });
+}, { additionalProperties: false, error: "body: must be a JSON object with some of the fields prompt, cwd, model, kind, queue, priority, max_attempts, delay, run_at, concurrency_key, concurrency_limit, unique_key, unique_states, after, payload" });
 
 export const BulkBody = t.Object({
   action: t.Union([t.Literal("retry"), t.Literal("cancel")], { error: 'action: must be "retry" or "cancel"' }),
@@ -65,10 +69,11 @@ export function apiRoutes(deps: AppDeps) {
     })
     .get("/api/jobs/:id", ({ params }) => queue.get(params.id))
     .post("/api/jobs", async ({ body, set }) => {
-      const id = await enqueueFromInput(queue, body);
-      set.status = 201;
+      // 201 and the new job; 200 and the job holding the unique key when nothing was inserted.
+      const { id, duplicate } = await submitFromInput(queue, body);
+      set.status = duplicate ? 200 : 201;
       set.headers.location = `/api/jobs/${id}`;
-      return queue.get(id);
+      return { ...(await queue.get(id)), duplicate };
     }, { body: EnqueueBody })
     .post("/api/jobs/bulk", async ({ body }) => bulkAction(sql, body.action, body.ids ?? null, body.filter ?? {}), { body: BulkBody })
     .post("/api/jobs/:id/retry", ({ params }) => queue.retry(params.id))

@@ -2,7 +2,7 @@
 // call; and the bulk actions (retry or cancel a selection, or every job a
 // filter matches). The queue's validation has the last word (InputError).
 
-import type { Queue, EnqueueParams } from "../queue/client.ts";
+import type { EnqueueOutcome, Queue, EnqueueParams } from "../queue/client.ts";
 import type { Sql } from "../db/connect.ts";
 import { InputError } from "../errors.ts";
 import { dashCancelMany, dashJobIds, dashRetryMany } from "../db/dashboard.ts";
@@ -20,10 +20,19 @@ export interface EnqueueInput {
   delay?: string | number;
   run_at?: string;
   concurrency_key?: string | null;
+  concurrency_limit?: number;
+  unique_key?: string;
+  unique_states?: string[];
+  after?: string[];
   payload?: Record<string, unknown>;
 }
 
 export async function enqueueFromInput(queue: Queue, input: EnqueueInput): Promise<string> {
+  return (await submitFromInput(queue, input)).id;
+}
+
+/** enqueueFromInput, saying whether a unique key was held (the holder's id then). */
+export async function submitFromInput(queue: Queue, input: EnqueueInput): Promise<EnqueueOutcome> {
   const payload: Record<string, unknown> = { ...(input.payload ?? {}) };
   if (input.prompt !== undefined) payload.prompt = input.prompt;
   if (input.cwd !== undefined) payload.cwd = input.cwd;
@@ -32,7 +41,11 @@ export async function enqueueFromInput(queue: Queue, input: EnqueueInput): Promi
   if (input.delay !== undefined) params.delay = input.delay;
   if (input.run_at !== undefined) params.runAt = input.run_at;
   if (input.concurrency_key !== undefined) params.concurrencyKey = input.concurrency_key;
-  return queue.enqueue(params);
+  if (input.concurrency_limit !== undefined) params.concurrencyLimit = input.concurrency_limit;
+  if (input.unique_key !== undefined) params.uniqueKey = input.unique_key;
+  if (input.unique_states !== undefined) params.uniqueStates = input.unique_states as EnqueueParams["uniqueStates"];
+  if (input.after !== undefined) params.after = input.after;
+  return queue.submit(params);
 }
 
 /**

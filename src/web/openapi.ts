@@ -62,6 +62,9 @@ const guarded = {
 const mutation = { ...guarded, 403: response("CrossSite") };
 const withId = { ...guarded, 404: response("NotFound") };
 
+/** POST /api/jobs answers the job, saying whether it was inserted or held the unique key. */
+const enqueued = { allOf: [ref("Job"), { type: "object", required: ["duplicate"], properties: { duplicate: { type: "boolean" } } }] };
+
 const jobAction = (operationId: string, summary: string) => ({
   post: {
     operationId, summary, tags: ["jobs"], parameters: [idParam],
@@ -147,6 +150,7 @@ export const OPENAPI = {
         properties: Object.fromEntries([
           ["id", "string"], ["kind", "string"], ["queue", "string"], ["priority", "integer"], ["status", "string"], ["payload", "object"],
           ["runAt", "string"], ["attempts", "integer"], ["maxAttempts", "integer"], ["concurrencyKey", ["string", "null"]],
+          ["concurrencyLimit", "integer"], ["uniqueKey", ["string", "null"]],
           ["workerId", ["integer", "null"]], ["error", ["string", "null"]], ["errors", "array"], ["result", ["object", "null"]],
           ["cancelRequestedAt", ["string", "null"]], ["createdAt", "string"], ["startedAt", ["string", "null"]], ["finishedAt", ["string", "null"]],
         ].map(([k, type]) => [k, { type }])),
@@ -197,7 +201,8 @@ export const OPENAPI = {
       post: {
         operationId: "enqueueJob", summary: "Enqueue a job (Claude: prompt and cwd)", tags: ["jobs"], requestBody: { required: true, content: json(ref("EnqueueBody")) },
         responses: {
-          201: { description: "The new job", headers: { Location: { description: "the job's URL", schema: { type: "string" } } }, content: json(ref("Job")) },
+          201: { description: "The new job (duplicate: false)", headers: { Location: { description: "the job's URL", schema: { type: "string" } } }, content: json(enqueued) },
+          200: { description: "Nothing inserted: a job holds the unique key; that job, with duplicate: true", headers: { Location: { description: "the holder's URL", schema: { type: "string" } } }, content: json(enqueued) },
           ...mutation,
         },
       },
