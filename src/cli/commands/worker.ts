@@ -31,6 +31,14 @@ export const workerOptions = {
     multiple: true,
   },
   "log-dir": LOG_DIR_OPTION,
+  "worktree-dir": {
+    type: "string", description: "folder for the git worktrees of worktree jobs (never inside a repository)",
+    env: "CLAUDE_JOBS_WORKTREE_DIR", default: "~/.local/shared/claude-jobs/worktrees",
+  },
+  "worktree-ttl": {
+    type: "string", description: "remove a worktree this long after its job ended (its branch stays)",
+    env: "CLAUDE_JOBS_WORKTREE_TTL", default: "7d",
+  },
 } as const satisfies CommandSpec["options"];
 
 export const spec: CommandSpec = {
@@ -52,6 +60,8 @@ export interface WorkerSettings {
   logDir: string;
   /** Variables the Claude CLI gets besides its allow-list (src/handlers/claude/env.ts). */
   passEnv: string[];
+  worktreeDir: string;
+  worktreeTtlMs: number;
 }
 
 /** Intervals: at least 1ms (0 would spin), at most a week (see MAX_INTERVAL_MS). */
@@ -77,6 +87,8 @@ export function workerSettings(ctx: CliContext, values: ParsedCommand["values"])
     claudePath: String(values["claude-path"]),
     logDir: resolveLogDir(ctx.env, values["log-dir"]),
     passEnv: passEnvList(values["pass-env"]),
+    worktreeDir: resolveLogDir(ctx.env, values["worktree-dir"] ?? workerOptions["worktree-dir"].default),
+    worktreeTtlMs: parseDuration("--worktree-ttl", String(values["worktree-ttl"] ?? workerOptions["worktree-ttl"].default), { max: 10 * 366 * 86_400_000 }),
   };
 }
 
@@ -103,6 +115,7 @@ function passEnvList(value: unknown): string[] {
 export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").Sql, s: WorkerSettings): Worker {
   const handlers = new HandlerRegistry().register("claude", createClaudeHandler({
     claudePath: s.claudePath, logDir: s.logDir, killGraceMs: s.killGraceMs, defaultTimeoutMs: s.jobTimeoutMs, env: ctx.env, passEnv: s.passEnv,
+    worktreeDir: s.worktreeDir, worktreeTtlMs: s.worktreeTtlMs,
   }));
   const worker = new Worker({
     sql, handlers, queues: s.queues, concurrency: s.concurrency,

@@ -2,23 +2,35 @@
 // keeps its raw output in per-attempt log files, and reports the run's summary
 // as the job's result. Reads no environment itself: options come from config.
 
-import { statSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, realpathSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseDuration } from "../../duration.ts";
 import { InputError } from "../../errors.ts";
 import type { AbortReason, HandlerContext, HandlerDefinition } from "../types.ts";
 import { PermanentJobError } from "../types.ts";
 import { attemptLogPaths, defaultLogDir, preflightLogDir, readFrom, tailFile } from "./logs.ts";
-import { decideOutcome, type ClaudeJobResult } from "./outcome.ts";
-import { buildClaudeArgs, claudeConcurrencyKey, validateClaudePayload, type ClaudePayload } from "./payload.ts";
+import { ClaudeRunError, decideOutcome, type ClaudeJobResult } from "./outcome.ts";
+import {
+  buildClaudeArgs, claudeConcurrencyKey, claudeConcurrencyLimit, DEFAULT_WORKTREE_LIMIT, validateClaudePayload, type ClaudePayload,
+} from "./payload.ts";
 import { runInProcessGroup } from "./process.ts";
 import { claudeEnv, passEnvProblem } from "./env.ts";
 import { applyEvent, emptySummary, EventLineReader } from "./stream.ts";
+import { defaultWorktreeDir } from "../../git/worktree.ts";
+import { finishWorktree, markEnded, prepareWorktree, pruneEndedWorktrees, type PreparedWorktree, type WorktreeSettings } from "./worktree.ts";
 
 export { listLogFiles, defaultLogDir, type LogFile } from "./logs.ts";
 export { claudeEnv, passEnvDenied, passEnvProblem, type ClaudeEnvOptions } from "./env.ts";
 export { ClaudeRunError, type ClaudeJobResult } from "./outcome.ts";
-export { buildClaudeArgs, claudeConcurrencyKey, validateClaudePayload, type ClaudePayload } from "./payload.ts";
+export {
+  buildClaudeArgs, claudeConcurrencyKey, claudeConcurrencyLimit, DEFAULT_WORKTREE_LIMIT, validateClaudePayload, type ClaudePayload,
+} from "./payload.ts";
+export { pruneEndedWorktrees, type WorktreeResult } from "./worktree.ts";
+
+/** How long the worktree of an ended job is kept by default (its branch stays after). */
+export const DEFAULT_WORKTREE_TTL_MS = 7 * 24 * 3600_000;
+/** Prune passes run at most this often per handler (before a worktree is made, and at preflight). */
+const PRUNE_EVERY_MS = 60_000;
 
 /** How often a run's log is read for its session id until it appears. */
 const SESSION_POLL_MS = 200;
@@ -41,6 +53,18 @@ export interface ClaudeHandlerOptions {
   env?: Record<string, string | undefined>;
   /** More variables the CLI gets: names, or prefixes ending in `*` (`AWS_*`). CLAUDE_JOBS_* never pass. */
   passEnv?: string[];
+  /** Where job worktrees go. Default $HOME/.local/shared/claude-jobs/worktrees, next to the logs. Never inside a repository. */
+  worktreeDir?: string;
+  /** Worktrees of jobs that ended this long ago are removed (their branches stay). Default 7 days. */
+  worktreeTtlMs?: number;
+  /**
+   * How many worktree jobs of one repository run at once: the limit of their
+   * shared concurrency key, set at enqueue when the Queue was given this
+   * handler (an explicit concurrency limit on the job wins). Default 3.
+   */
+  worktreeLimit?: number;
+  /** The clock of the prune pass (tests). */
+  now?: () => Date;
 }
 
 export function createClaudeHandler(options: ClaudeHandlerOptions = {}): HandlerDefinition {
@@ -51,16 +75,61 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): Handler
   const passEnv = [...(options.passEnv ?? [])];
   const problem = passEnvProblem(passEnv);
   if (problem) throw new InputError("passEnv", problem);
+  const worktreeLimit = options.worktreeLimit ?? DEFAULT_WORKTREE_LIMIT;
+  if (!Number.isInteger(worktreeLimit) || worktreeLimit < 1 || worktreeLimit > 10000) {
+    throw new InputError("worktreeLimit", `must be an integer from 1 to 10000; got ${JSON.stringify(options.worktreeLimit)}`);
+  }
+  const worktrees = new WorktreeKeeper(resolve(options.worktreeDir ?? defaultWorktreeDir(env)), options.worktreeTtlMs ?? DEFAULT_WORKTREE_TTL_MS,
+    options.now ?? (() => new Date()), env);
 
-  return {
+  const definition: HandlerDefinition & { concurrencyLimit: (payload: Record<string, unknown>) => number } = {
     validate: (payload) => ({ ...validateClaudePayload(payload) }),
     concurrencyKey: claudeConcurrencyKey,
-    preflight: () => preflightLogDir(logDir),
+    concurrencyLimit: (payload) => claudeConcurrencyLimit(payload, worktreeLimit),
+    preflight: async () => {
+      await preflightLogDir(logDir);
+      await worktrees.prune(true);
+    },
     // SIGTERM to the process group, SIGKILL after the grace, then the exit is reaped.
     stopWithinMs: killGraceMs + 2000,
     // The child's environment is built at each run (from process.env as it is then, by default).
-    run: (ctx) => runClaude(ctx, { env: claudeEnv(env, { passEnv }), logDir, claudePath, killGraceMs, defaultTimeoutMs: options.defaultTimeoutMs }),
+    run: (ctx) => runClaude(ctx, {
+      env: claudeEnv(env, { passEnv }), logDir, claudePath, killGraceMs, defaultTimeoutMs: options.defaultTimeoutMs, worktrees,
+    }),
   };
+  return definition;
+}
+
+/** The worktree folder and its prune pass, at most once a minute. */
+class WorktreeKeeper {
+  private lastPrune = -Infinity;
+  private root: string | undefined;
+  constructor(
+    private readonly configuredRoot: string,
+    readonly ttlMs: number,
+    readonly now: () => Date,
+    readonly gitEnv: Record<string, string | undefined>,
+  ) {}
+
+  /** The root, made private (0700: worktrees hold copied secrets such as .env) and resolved through symlinks, as git reports paths. */
+  rootDir(): string {
+    if (this.root === undefined) {
+      mkdirSync(this.configuredRoot, { recursive: true, mode: 0o700 });
+      this.root = realpathSync(this.configuredRoot);
+    }
+    return this.root;
+  }
+
+  async prune(force = false): Promise<void> {
+    const now = this.now();
+    if (!force && now.getTime() - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now.getTime();
+    await pruneEndedWorktrees(this.rootDir(), this.ttlMs, now, this.gitEnv).catch(() => {});
+  }
+
+  settings(childEnv: Record<string, string | undefined>, killGraceMs: number): WorktreeSettings {
+    return { root: this.rootDir(), gitEnv: this.gitEnv, childEnv, killGraceMs, now: this.now };
+  }
 }
 
 interface Resolved {
@@ -69,6 +138,7 @@ interface Resolved {
   claudePath: string;
   killGraceMs: number;
   defaultTimeoutMs?: number;
+  worktrees: WorktreeKeeper;
 }
 
 async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobResult> {
@@ -77,6 +147,30 @@ async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobRes
   if (signal.aborted) throw new Error(abortMessage(signal));
   const timeoutMs = payload.timeout !== undefined ? parseDuration("payload.timeout", payload.timeout) : o.defaultTimeoutMs;
   const logs = await attemptLogPaths(o.logDir, job.id, new Date());
+  if (!payload.worktree) return runCli(ctx, o, payload, timeoutMs, logs, undefined);
+  const settings = o.worktrees.settings(o.env, o.killGraceMs);
+  await o.worktrees.prune();
+  const wt = await prepareWorktree({ job, payload, stderrLog: logs.stderrPath, stdoutLog: logs.stdoutPath, signal, timeoutMs }, settings);
+  try {
+    ctx.progress?.({ worktree: { rootJobId: wt.rootJobId, repository: wt.repository, path: wt.path, branch: wt.branch, baseCommit: wt.baseCommit } });
+  } catch {
+    // progress is best effort
+  }
+  try {
+    return await runCli(ctx, o, payload, timeoutMs, logs, { prepared: wt, settings });
+  } finally {
+    await markEnded(wt, o.worktrees.now()).catch(() => {});
+  }
+}
+
+async function runCli(
+  ctx: HandlerContext, o: Resolved, payload: ClaudePayload, timeoutMs: number | undefined,
+  logs: { stdoutPath: string; stderrPath: string }, wt: { prepared: PreparedWorktree; settings: WorktreeSettings } | undefined,
+): Promise<ClaudeJobResult> {
+  const { job, signal } = ctx;
+  const cwd = wt?.prepared.cwd ?? payload.cwd;
+  // The stderr log may hold the worktree's setup output: the CLI's failure is told from what comes after.
+  const stderrStart = Bun.file(logs.stderrPath).size;
 
   const summary = emptySummary();
   const reader = new EventLineReader((event) => {
@@ -98,7 +192,7 @@ async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobRes
   }));
   let poll: ReturnType<typeof setInterval> | undefined;
   const run = await runInProcessGroup({
-    command: o.claudePath, args: buildClaudeArgs(payload), cwd: payload.cwd, env: o.env,
+    command: o.claudePath, args: buildClaudeArgs(payload), cwd, env: o.env,
     stdoutPath: logs.stdoutPath, stderrPath: logs.stderrPath, signal, timeoutMs, killGraceMs: o.killGraceMs,
     marker: { jobId: job.id },
     onSpawn: () => {
@@ -109,12 +203,25 @@ async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobRes
   await feed();
   reader.end();
 
-  if (run.spawnError) throw spawnFailure(run.spawnError, o, payload.cwd);
+  if (run.spawnError) throw spawnFailure(run.spawnError, o, cwd);
   const result: ClaudeJobResult = {
     ...summary, exitCode: run.exitCode, signal: run.signal, stdoutLog: logs.stdoutPath, stderrLog: logs.stderrPath,
   };
+  const stderrTail = await tailFile(logs.stderrPath, 20, 8192, stderrStart);
+  const succeeded = run.exitCode === 0 && !run.stoppedBy && summary.subtype !== null && !summary.isError;
+  if (wt) {
+    try {
+      result.worktree = await finishWorktree(wt.prepared,
+        { jobId: job.id, attempt: job.attempts, resultText: summary.result, failed: !succeeded }, wt.settings);
+    } catch (e: unknown) {
+      // The agent's work is still in the worktree folder, uncommitted; a retry commits it.
+      const message = `could not commit or measure the job's worktree ${wt.prepared.path}: ${(e as Error).message}`;
+      if (succeeded) throw new ClaudeRunError(message, result);
+      result.worktreeError = message;
+    }
+  }
   return decideOutcome({
-    result, stderrTail: await tailFile(logs.stderrPath), attempt: job.attempts, stoppedBy: run.stoppedBy,
+    result, stderrTail, attempt: job.attempts, stoppedBy: run.stoppedBy,
     abortMessage: abortMessage(signal), timeoutMs, permissionMode: payload.permission_mode,
     configDir: o.env.CLAUDE_CONFIG_DIR || (o.env.HOME ? join(o.env.HOME, ".claude") : undefined),
   });
@@ -123,7 +230,7 @@ async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobRes
 /** The payload as stored, re-checked: a directory removed since enqueue cannot come back by retrying. */
 function storedPayload(payload: Record<string, unknown>): ClaudePayload {
   try {
-    return validateClaudePayload(payload);
+    return validateClaudePayload(payload, { git: false });
   } catch (e: unknown) {
     if (!(e instanceof InputError)) throw e;
     const fix = e.field === "payload.cwd" || e.field.startsWith("payload.add_dirs")
@@ -133,7 +240,7 @@ function storedPayload(payload: Record<string, unknown>): ClaudePayload {
   }
 }
 
-function spawnFailure(e: NodeJS.ErrnoException, o: Resolved, cwd: string): Error {
+function spawnFailure(e: NodeJS.ErrnoException, o: Omit<Resolved, "worktrees">, cwd: string): Error {
   if (e.code === "ENOENT" && !isDirectory(cwd)) {
     return new PermanentJobError(`the job's cwd ${cwd} no longer exists. Recreate it and retry the job.`, { cause: e });
   }

@@ -146,17 +146,21 @@ export async function preflightLogDir(logDir: string): Promise<void> {
   }
 }
 
-/** The last lines of a file, reading at most `maxBytes` from its end: bounded whatever the file's size. */
-export async function tailFile(path: string, maxLines = 20, maxBytes = 8192): Promise<string> {
+/**
+ * The last lines of a file, reading at most `maxBytes` from its end: bounded
+ * whatever the file's size. Nothing before `fromOffset` (what others wrote
+ * before, such as a worktree's setup output in the same log).
+ */
+export async function tailFile(path: string, maxLines = 20, maxBytes = 8192, fromOffset = 0): Promise<string> {
   let handle;
   try {
     handle = await open(path, "r");
     const { size } = await handle.stat();
-    const length = Math.min(size, maxBytes);
+    const length = Math.max(0, Math.min(size - fromOffset, maxBytes));
     const buffer = Buffer.alloc(length);
     await handle.read(buffer, 0, length, size - length);
     let lines = buffer.toString("utf8").split("\n");
-    if (length < size) lines = lines.slice(1); // the first line is cut
+    if (length < size - fromOffset) lines = lines.slice(1); // the first line is cut
     return lines.map((l) => l.trimEnd()).filter((l) => l !== "").slice(-maxLines).join("\n");
   } catch {
     return "";

@@ -6,6 +6,7 @@ import { realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { MAX_TIMEOUT_MS, parseDuration } from "../../duration.ts";
 import { InputError } from "../../errors.ts";
+import { repositoryKeyOf, validateWorktreeFields, WORKTREE_KEYS, type WorktreeFields } from "./worktree-payload.ts";
 
 /**
  * The modes `--permission-mode` takes in Claude Code 2.1.197, the version the
@@ -17,7 +18,7 @@ export const PERMISSION_MODES = ["acceptEdits", "auto", "bypassPermissions", "de
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
 /** A validated payload, as stored: directories are absolute realpaths. */
-export interface ClaudePayload {
+export interface ClaudePayload extends WorktreeFields {
   prompt: string;
   cwd: string;
   model?: string;
@@ -38,8 +39,11 @@ export interface ClaudePayload {
 
 export const PAYLOAD_KEYS = [
   "prompt", "cwd", "model", "max_turns", "max_budget_usd", "allowed_tools", "disallowed_tools",
-  "permission_mode", "append_system_prompt", "add_dirs", "resume", "timeout", "exclusive",
+  "permission_mode", "append_system_prompt", "add_dirs", "resume", "timeout", "exclusive", ...WORKTREE_KEYS,
 ] as const;
+
+/** The default number of worktree jobs that run at once per repository (their shared concurrency key's limit). */
+export const DEFAULT_WORKTREE_LIMIT = 3;
 
 /** The largest max_turns accepted. */
 export const MAX_TURNS = 1_000_000;
@@ -47,8 +51,12 @@ export const MAX_TURNS = 1_000_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const show = (value: unknown) => (value === undefined ? "nothing" : JSON.stringify(value) ?? String(value));
 
-/** Checks and normalizes a payload; throws InputError naming `payload.<field>`. */
-export function validateClaudePayload(payload: Record<string, unknown>): ClaudePayload {
+/**
+ * Checks and normalizes a payload; throws InputError naming `payload.<field>`.
+ * With `git: false` (a stored payload, re-checked at run), the worktree fields
+ * are checked for their shape only: git was asked at enqueue.
+ */
+export function validateClaudePayload(payload: Record<string, unknown>, options: { git?: boolean } = {}): ClaudePayload {
   const unknown = Object.keys(payload).filter((key) => !(PAYLOAD_KEYS as readonly string[]).includes(key));
   if (unknown.length > 0) {
     throw new InputError(`payload.${unknown[0]}`, `is not a Claude job option; allowed keys are ${PAYLOAD_KEYS.join(", ")}`);
@@ -95,13 +103,21 @@ export function validateClaudePayload(payload: Record<string, unknown>): ClaudeP
     if (typeof p.exclusive !== "boolean") throw new InputError("payload.exclusive", `must be true or false; got ${show(p.exclusive)}`);
     out.exclusive = p.exclusive;
   }
-  return out;
+  return { ...out, ...validateWorktreeFields(p, out.cwd, options.git ?? true) };
 }
 
-/** One Claude job at a time per directory, unless the payload opts out. */
+/**
+ * One Claude job at a time per directory, unless the payload opts out. Jobs
+ * in worktrees share one key per repository (its common git dir: every
+ * checkout and worktree of it), held to claudeConcurrencyLimit at once.
+ */
 export function claudeConcurrencyKey(payload: Record<string, unknown>): string | null {
   if (payload.exclusive === false) return null;
   if (typeof payload.cwd !== "string") return null;
+  if (payload.worktree === true) {
+    const repository = repositoryKeyOf(payload.cwd);
+    if (repository !== null) return `claude:repo:${repository}`;
+  }
   // The stored cwd is already a realpath; resolving again keeps keys equal if
   // a payload was written without validation (by SQL, say).
   let cwd = payload.cwd;
@@ -111,6 +127,11 @@ export function claudeConcurrencyKey(payload: Record<string, unknown>): string |
     // A cwd gone since enqueue still gets its key; the run will fail clearly.
   }
   return `claude:${cwd}`;
+}
+
+/** How many jobs of the key may run at once: `worktreeLimit` for worktree jobs, one per directory otherwise. */
+export function claudeConcurrencyLimit(payload: Record<string, unknown>, worktreeLimit = DEFAULT_WORKTREE_LIMIT): number {
+  return payload.worktree === true ? worktreeLimit : 1;
 }
 
 /**
