@@ -7,6 +7,8 @@
 // twice at once in one worker, and only while the worker holds its lock.
 
 import type { WorkerDb } from "./db.ts";
+import { schedulerTask } from "../schedule/scheduler.ts";
+import { retentionTask, type RetentionTaskOptions } from "./retention.ts";
 
 export interface MaintenanceContext {
   /** The worker's own bounded connections (src/worker/db.ts). */
@@ -31,6 +33,8 @@ export interface MaintenanceTask {
 
 export interface MaintenanceDefaults {
   now: () => Date;
+  /** Retention's periods and this host's log folder (default: 14 days, failed 30, no log folder). */
+  retention?: RetentionTaskOptions;
 }
 
 /**
@@ -38,7 +42,10 @@ export interface MaintenanceDefaults {
  * Features that need periodic work add theirs here.
  */
 export function builtinMaintenance(_defaults: MaintenanceDefaults): MaintenanceTask[] {
-  return [];
+  return [
+    schedulerTask(),
+    retentionTask(_defaults.retention),
+  ];
 }
 
 /** Runs the tasks for one worker. */
