@@ -86,33 +86,43 @@ CREATE INDEX claude_jobs_waiting ON claude_jobs (queue) WHERE status = 'waiting'
 -- (waiting -> queued, and idle workers are woken when it is due); a parent
 -- that failed or was cancelled cancels its waiting dependents, naming
 -- itself. A cancelled dependent is a final state too, so the trigger fires
--- again for its own dependents, down the chain. Rows are locked in id order,
--- as every multi-row writer does. For the statements of ordinary jobs (no
--- dependents) it reads the changed rows once and returns.
+-- again for its own dependents, down the chain. For the statements of
+-- ordinary jobs (no dependents) it reads the changed rows once and returns.
+-- Two parents of one dependent may end at once, in two transactions: each
+-- would see the other still running and neither release it. So the
+-- dependents are locked first (in id order, as every multi-row writer locks),
+-- in a statement of their own, and their parents are read by the next
+-- statement, whose snapshot is taken once the lock is held: the second of
+-- two such transactions waits for the first to commit, then sees its parent
+-- finished.
 CREATE FUNCTION claude_jobs_release_dependents() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+  dependents uuid[];
   q text;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM new_rows WHERE has_dependents AND status IN ('finished', 'failed', 'cancelled')) THEN
     RETURN NULL;
   END IF;
+  dependents := ARRAY(
+    SELECT DISTINCT d.job_id FROM new_rows n
+    JOIN old_rows o ON o.id = n.id
+    JOIN claude_job_deps d ON d.parent_id = n.id
+    WHERE n.has_dependents AND n.status IN ('finished', 'failed', 'cancelled') AND o.status <> n.status);
+  IF cardinality(dependents) = 0 THEN
+    RETURN NULL;
+  END IF;
+  PERFORM 1 FROM claude_jobs j WHERE j.id = ANY (dependents) AND j.status = 'waiting' ORDER BY j.id FOR UPDATE OF j;
   FOR q IN
-    WITH ended AS (
-      SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-      WHERE n.has_dependents AND n.status IN ('finished', 'failed', 'cancelled') AND o.status <> n.status
-    ), locked AS (
-      SELECT j.id FROM claude_jobs j
-      WHERE j.status = 'waiting' AND j.id IN (SELECT d.job_id FROM ended e JOIN claude_job_deps d ON d.parent_id = e.id)
-      ORDER BY j.id FOR UPDATE OF j
-    ), verdict AS (
-      SELECT l.id, b.id AS broken_parent, b.status AS broken_status,
+    WITH verdict AS (
+      SELECT j.id, b.id AS broken_parent, b.status AS broken_status,
              NOT EXISTS (SELECT 1 FROM claude_job_deps d JOIN claude_jobs p ON p.id = d.parent_id
-                         WHERE d.job_id = l.id AND p.status <> 'finished') AS ready
-      FROM locked l
+                         WHERE d.job_id = j.id AND p.status <> 'finished') AS ready
+      FROM claude_jobs j
       LEFT JOIN LATERAL (
         SELECT p.id, p.status FROM claude_job_deps d JOIN claude_jobs p ON p.id = d.parent_id
-        WHERE d.job_id = l.id AND p.status IN ('failed', 'cancelled') ORDER BY p.id LIMIT 1
+        WHERE d.job_id = j.id AND p.status IN ('failed', 'cancelled') ORDER BY p.id LIMIT 1
       ) b ON true
+      WHERE j.id = ANY (dependents) AND j.status = 'waiting'
     ), changed AS (
       UPDATE claude_jobs j
       SET status = CASE WHEN v.broken_parent IS NOT NULL THEN 'cancelled'::claude_job_status ELSE 'queued'::claude_job_status END,
