@@ -10,6 +10,7 @@ import { InputError, NotFoundError } from "../errors.ts";
 import { bulkAction, enqueueFromInput, formToInput } from "./job-input.ts";
 import { listUrl, parseListQuery } from "./list-query.ts";
 import { EnqueuePage, type EnqueueValues } from "./views/forms.tsx";
+import { discardAction, followUpAction } from "./review.tsx";
 
 type Form = Record<string, string | string[] | undefined>;
 
@@ -56,6 +57,9 @@ export function actionRoutes(deps: AppDeps) {
       const result = await bulkAction(sql, action, ids, filter);
       return redirect(listUrl("/jobs", back, { done: `bulk-${action}`, n: result.changed }));
     })
+    // A worktree job's Discard and Follow-up (review.tsx): htmx gets the section again, a plain form a redirect.
+    .post("/jobs/:id/discard", ({ params, request }) => discardAction(deps, params.id, request))
+    .post("/jobs/:id/follow-up", ({ params, body, request }) => followUpAction(deps, params.id, single(body as Form).prompt, request))
     .post("/jobs/:id/:action", async ({ params }) => {
       const action = params.action as (typeof JOB_ACTIONS)[number];
       if (!JOB_ACTIONS.includes(action)) throw new NotFoundError(`no action ${params.action}`);

@@ -11,6 +11,9 @@ import { listUrl, pageOf, parseListQuery, toListParams } from "./list-query.ts";
 import { bulkAction, submitFromInput } from "./job-input.ts";
 import { tailLogs } from "./logs.ts";
 import { unservedJobs } from "./unserved.ts";
+import { diffJson, FollowUpBody } from "./review.tsx";
+import { enqueueFollowUp } from "../review/follow-up.ts";
+import { discardWorktree } from "../review/discard.ts";
 
 const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
@@ -84,6 +87,15 @@ export function apiRoutes(deps: AppDeps) {
       set.status = 204;
       return "";
     })
+    // A worktree job: its diff (bounded as on the page; the whole patch is /jobs/:id/patch), a follow-up, discard.
+    .get("/api/jobs/:id/diff", ({ params }) => diffJson(deps, params.id))
+    .post("/api/jobs/:id/follow-up", async ({ params, body, set }) => {
+      const id = await enqueueFollowUp(queue, params.id, body.prompt);
+      set.status = 201;
+      set.headers.location = `/api/jobs/${id}`;
+      return queue.get(id);
+    }, { body: FollowUpBody })
+    .post("/api/jobs/:id/discard", async ({ params }) => discardWorktree(sql, await queue.get(params.id)))
     .get("/api/jobs/:id/logs", async ({ params, request }) => {
       const job = await queue.get(params.id);
       const stream = tailLogs({

@@ -16,6 +16,7 @@
 
 import { VERSION } from "../version.ts";
 import { BulkBody, EnqueueBody } from "./api.ts";
+import { FollowUpBody } from "./review.tsx";
 
 type Json = Record<string, unknown>;
 
@@ -179,6 +180,34 @@ export const OPENAPI = {
       Minute: { type: "object", properties: { minute: { type: "string", format: "date-time" }, finished: { type: "integer" }, failed: { type: "integer" } } },
       EnqueueBody: jsonSchema(EnqueueBody),
       BulkBody: jsonSchema(BulkBody),
+      FollowUpBody: jsonSchema(FollowUpBody),
+      Diff: {
+        type: "object", required: ["state"],
+        description: "A worktree job's branch against its base commit (src/git/diff.ts). state: ready (totals, files with their hunks; " +
+          "files over the page's bounds have cut set and no hunks), discarded (the branch is gone), unavailable (reason: the repository " +
+          "is not on the dashboard's host, say), waiting (no worktree recorded yet), malformed, none (not a worktree job)",
+        properties: {
+          state: { type: "string", enum: ["ready", "discarded", "unavailable", "waiting", "malformed", "none"] },
+          record: { type: "object", description: "result.worktree: rootJobId, repository, path, branch, baseCommit, headCommit" },
+          tipCommit: { type: "string" }, worktreePresent: { type: "boolean" },
+          totals: { type: "object", properties: { files: { type: "integer" }, insertions: { type: "integer" }, deletions: { type: "integer" } } },
+          files: { type: "array", items: { type: "object", properties: {
+            status: { type: "string", enum: ["added", "modified", "deleted", "renamed", "copied", "type-changed"] }, path: { type: "string" },
+            oldPath: { type: ["string", "null"] }, binary: { type: "boolean" }, insertions: { type: "integer" }, deletions: { type: "integer" },
+            cut: { type: ["string", "null"], enum: ["file-too-large", "total-limit", null] }, hunks: { type: "array", items: { type: "object" } },
+          } } },
+          unlistedFiles: { type: "integer" }, cut: { type: "boolean" }, reason: { type: "string" }, message: { type: "string" },
+          patchUrl: { type: "string", description: "the whole patch as text/plain (what git apply takes)" },
+        },
+      },
+      Discarded: {
+        type: "object", required: ["jobId", "rootJobId", "repository", "path", "branch", "removedPath", "deletedBranch"],
+        properties: {
+          jobId: { type: "string" }, rootJobId: { type: "string", description: "the job whose worktree it was (follow-ups share it)" },
+          repository: { type: "string" }, path: { type: "string" }, branch: { type: "string" },
+          removedPath: { type: "boolean", description: "false: the folder was already gone" }, deletedBranch: { type: "boolean", description: "false: the branch was already gone" },
+        },
+      },
     },
   },
   security: [{ bearer: [] }, { session: [] }],
@@ -223,6 +252,29 @@ export const OPENAPI = {
     "/api/jobs/{id}/retry": jobAction("retryJob", "Queue a failed or cancelled job again"),
     "/api/jobs/{id}/cancel": jobAction("cancelJob", "Cancel a queued job, or stop a running one"),
     "/api/jobs/{id}/run-now": jobAction("runJobNow", "Make a scheduled job due now"),
+    "/api/jobs/{id}/diff": {
+      get: {
+        operationId: "getJobDiff", summary: "What a worktree job changed: its branch against its base commit, per file, bounded", tags: ["jobs"], parameters: [idParam],
+        responses: { 200: { description: "The diff, or the state that says why there is none", content: json(ref("Diff")) }, ...withId },
+      },
+    },
+    "/api/jobs/{id}/follow-up": {
+      post: {
+        operationId: "followUpJob", summary: "Enqueue a follow-up: resumes the job's Claude session in its worktree, on its branch (after the job, if it has not ended)",
+        tags: ["jobs"], parameters: [idParam], requestBody: { required: true, content: json(ref("FollowUpBody")) },
+        responses: {
+          201: { description: "The new job", headers: { Location: { description: "the job's URL", schema: { type: "string" } } }, content: json(ref("Job")) },
+          ...mutation, 404: response("NotFound"), 409: response("Conflict"),
+        },
+      },
+    },
+    "/api/jobs/{id}/discard": {
+      post: {
+        operationId: "discardJobWorktree", summary: "Remove a worktree job's folder and branch (not while a job of its chain runs or is to run); idempotent",
+        tags: ["jobs"], parameters: [idParam],
+        responses: { 200: { description: "What was removed", content: json(ref("Discarded")) }, ...mutation, 404: response("NotFound"), 409: response("Conflict") },
+      },
+    },
     "/api/jobs/{id}/logs": {
       get: {
         operationId: "followJobLogs", summary: "Follow the newest output log while the job runs (server-sent events: file, line {raw, html}, end)", tags: ["jobs"], parameters: [idParam],

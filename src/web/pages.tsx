@@ -16,6 +16,7 @@ import { JobRows } from "./views/job-rows.tsx";
 import { JobLive, JobPage } from "./views/job.tsx";
 import { WorkersLive, WorkersPage } from "./views/workers.tsx";
 import { EnqueuePage } from "./views/forms.tsx";
+import { patchResponse, reviewOf } from "./review.tsx";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,6 +25,7 @@ export const NOTICES: Record<string, string> = {
   enqueued: "Job enqueued.", retried: "Job queued again.", cancelled: "Job cancelled.",
   "cancel-requested": "Cancel requested: the worker is stopping the job.", "run-now": "Job is due now.",
   deleted: "Job deleted.", "bulk-retry": "Bulk retry done.", "bulk-cancel": "Bulk cancel done.",
+  "follow-up": "Follow-up enqueued: it resumes the session on the same branch.", discarded: "Worktree and branch discarded.",
 };
 
 function notice(query: Record<string, string | undefined>): string | null {
@@ -72,8 +74,10 @@ export function pageRoutes(deps: AppDeps) {
       const logs = await readStoredLogs(deps.logs, job.id);
       // The result names the model the run used; an older or partial one may not, but its output does.
       const outputModel = typeof job.result?.model === "string" && job.result.model !== "" ? null : await modelFromLogs(logs);
-      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} outputModel={outputModel} />;
+      const review = await reviewOf(deps, job);
+      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} outputModel={outputModel} review={review} />;
     })
+    .get("/jobs/:id/patch", async ({ params }) => patchResponse(await queue.get(pageId(params.id))))
     .get("/partials/jobs/:id", async ({ params }) => <JobLive job={await queue.get(pageId(params.id))} />)
     .get("/jobs/:id/logs/:name", async ({ params }) => {
       const id = pageId(params.id);

@@ -8,6 +8,9 @@ import type { JobRecord } from "../../handlers/types.ts";
 import type { StoredLog } from "../logs.ts";
 import { Layout, StatusBadge } from "./layout.tsx";
 import { renderStream } from "./stream.tsx";
+import type { Review } from "../review.tsx";
+import { ChangesSection } from "./diff.tsx";
+import { ChainSection } from "./chain.tsx";
 import {
   displayStatus, esc, formatDuration, formatUsd, isFinal, isoTime, jobDurationMs, jobLabel, relativeTime, shortId,
 } from "./format.ts";
@@ -20,6 +23,8 @@ export interface JobPageProps {
   signedIn?: boolean;
   /** The model the output's init event names (modelFromLogs), for a result that does not name one. */
   outputModel?: string | null;
+  /** A worktree job's changes and chain (src/web/review.tsx); null for other jobs. */
+  review?: Review | null;
 }
 
 export function JobPage(p: JobPageProps) {
@@ -37,6 +42,8 @@ export function JobPage(p: JobPageProps) {
         </section>
       ) : ""}
       <ResultCard job={job} outputModel={p.outputModel ?? null} />
+      {p.review ? <ChangesSection job={job} changes={p.review.changes} discardBlocked={p.review.discardBlocked} /> : ""}
+      {p.review?.chain ? <ChainSection job={job} chain={p.review.chain} followUpBlocked={p.review.followUpBlocked} /> : ""}
       <Output job={job} logs={p.logs} configured={p.logsConfigured} />
       <section class="card">
         <details>
