@@ -46,9 +46,10 @@ export function worktreePaths(repo: string): string[] {
   return gitIn(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")).map((l) => l.slice(9));
 }
 
-/** Whether git would prune anything: a stale entry (its folder gone) shows in a dry run. */
+/** What git would prune: a stale entry (its folder gone) shows in a dry run (on stderr). */
 export function staleEntries(repo: string): string {
-  return gitIn(repo, "worktree", "prune", "--dry-run", "--verbose");
+  const r = spawnSync("git", ["worktree", "prune", "--dry-run", "--verbose"], { cwd: repo, encoding: "utf8", env: { PATH: process.env.PATH, HOME: repo, ...GIT_ISOLATION } });
+  return `${r.stdout}${r.stderr}`.trim();
 }
 
 /** Files changed on a branch against a commit. */
