@@ -8,6 +8,7 @@ import lock from "../../sql/queries/retention_lock.sql" with { type: "text" };
 import deleteBatch from "../../sql/queries/retention_delete.sql" with { type: "text" };
 import count from "../../sql/queries/retention_count.sql" with { type: "text" };
 import files from "../../sql/queries/retention_files.sql" with { type: "text" };
+import existing from "../../sql/queries/retention_existing.sql" with { type: "text" };
 
 export interface RetentionCutoffs {
   /** Finished and cancelled jobs that ended before this go; null keeps them. */
@@ -76,4 +77,9 @@ export async function retentionCount(sql: Queryable, cutoffs: RetentionCutoffs):
 export async function* retentionFiles(sql: Sql, cutoffs: RetentionCutoffs, batch = 1000): AsyncGenerator<JobLeftovers[]> {
   const cursor = sql.unsafe(files, [iso(cutoffs.finishedBefore), iso(cutoffs.failedBefore)] as never[]).cursor(batch);
   for await (const rows of cursor) yield (rows as unknown as Row[]).map(leftovers);
+}
+
+/** The ids among `ids` that are still jobs. */
+export async function retentionExisting(sql: Queryable, ids: string[]): Promise<Set<string>> {
+  return new Set((await run(sql, existing, [ids])).map((r) => r.id as string));
 }

@@ -14,7 +14,7 @@ import { readdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import type { Sql } from "../db/connect.ts";
 import {
-  retentionCount, retentionDelete, retentionFiles, retentionLock, type JobLeftovers, type RetentionCutoffs,
+  retentionCount, retentionDelete, retentionExisting, retentionFiles, retentionLock, type JobLeftovers, type RetentionCutoffs,
 } from "../db/retention.ts";
 import { parseDuration } from "../duration.ts";
 import { InputError } from "../errors.ts";
@@ -82,8 +82,14 @@ export interface CleanupReport {
   /** The same, by queue. */
   queues: Record<string, Counts>;
   batches: number;
-  /** Log files removed from this host (or, dry, that exist here and would be). */
+  /** Log files of the jobs deleted by this run removed from this host (or, dry, that exist here and would be). */
   filesRemoved: number;
+  /**
+   * Log files in this host's log folder whose job is gone (deleted by a
+   * cleaner on another host, or by `delete`), from attempts that started
+   * longer ago than the shorter retention period: removed (or, dry, counted).
+   */
+  orphanFilesRemoved: number;
   /** Another cleaner held the lock: this run stopped there (what it deleted before is counted). */
   busy: boolean;
   /** The signal stopped the run between batches. */
@@ -98,7 +104,7 @@ export async function cleanup(run: QueryRunner, options: CleanupOptions): Promis
   const limits = cutoffs(options.policy, options.now);
   const report: CleanupReport = {
     dryRun: options.dryRun === true, ...limits, deleted: { finished: 0, failed: 0, cancelled: 0 }, total: 0, queues: {},
-    batches: 0, filesRemoved: 0, busy: false, stopped: false,
+    batches: 0, filesRemoved: 0, orphanFilesRemoved: 0, busy: false, stopped: false,
   };
   if (limits.finishedBefore === null && limits.failedBefore === null) return report;
   const files = new LocalLogs(options.logDir);
@@ -113,6 +119,7 @@ export async function cleanup(run: QueryRunner, options: CleanupOptions): Promis
     await run(async (sql) => {
       for await (const jobs of retentionFiles(sql, limits)) report.filesRemoved += await files.remove(jobs, true);
     });
+    report.orphanFilesRemoved = await sweepOrphans(run, options, true);
     return report;
   }
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -139,7 +146,48 @@ export async function cleanup(run: QueryRunner, options: CleanupOptions): Promis
     report.filesRemoved += await files.remove(deleted, false);
     if (deleted.length < batchSize) break;
   }
+  if (!options.signal?.aborted) report.orphanFilesRemoved = await sweepOrphans(run, options, false);
   return report;
+}
+
+/** A log file's name: the job id and the attempt's start (UTC, to the second). */
+const LOG_STAMPED = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})\.(?:stdout|stderr)\.log$/;
+const ORPHAN_CHUNK = 1000;
+
+/**
+ * Removes the log files in this host's log folder whose job no longer
+ * exists, when their attempt started longer ago than the shorter retention
+ * period: a job is deleted once, by whichever cleaner got there, but each
+ * host keeps its own logs, so each host removes its own leftovers. The
+ * attempt's start comes from the file name, so no file is stat'ed.
+ */
+async function sweepOrphans(run: QueryRunner, options: CleanupOptions, dryRun: boolean): Promise<number> {
+  const periods = [options.policy.finishedMs, options.policy.failedMs].filter((p): p is number => p !== null);
+  if (!options.logDir || periods.length === 0) return 0;
+  const before = options.now.getTime() - Math.min(...periods);
+  let names: string[];
+  try {
+    names = await readdir(options.logDir);
+  } catch {
+    return 0; // no log folder on this host
+  }
+  const byId = new Map<string, string[]>();
+  for (const name of names) {
+    const m = LOG_STAMPED.exec(name);
+    if (!m || Date.UTC(+m[2]!, +m[3]! - 1, +m[4]!, +m[5]!, +m[6]!, +m[7]!) >= before) continue;
+    byId.set(m[1]!, [...(byId.get(m[1]!) ?? []), name]);
+  }
+  const ids = [...byId.keys()];
+  let n = 0;
+  for (let i = 0; i < ids.length; i += ORPHAN_CHUNK) {
+    const chunk = ids.slice(i, i + ORPHAN_CHUNK);
+    const alive = await run((sql) => retentionExisting(sql, chunk));
+    for (const id of chunk) {
+      if (alive.has(id)) continue;
+      for (const name of byId.get(id)!) if (await (dryRun ? exists : removed)(join(options.logDir, name))) n += 1;
+    }
+  }
+  return n;
 }
 
 /** `{job-id}-{YYYYMMDD-HHMMSS}.{stdout|stderr}.log`: the layout of src/handlers/claude/logs.ts. */
@@ -217,7 +265,7 @@ export function retentionTask(options: RetentionTaskOptions = {}): MaintenanceTa
       const report = await cleanup((query) => ctx.db.run(query), {
         policy, now: ctx.now(), logDir: options.logDir, batchSize: options.batchSize, signal: ctx.signal,
       });
-      if (report.total > 0 || report.filesRemoved > 0) ctx.emit("maintenance:retention", report);
+      if (report.total > 0 || report.filesRemoved > 0 || report.orphanFilesRemoved > 0) ctx.emit("maintenance:retention", report);
     },
   };
 }

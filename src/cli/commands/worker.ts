@@ -12,6 +12,9 @@ import { HandlerRegistry } from "../../handlers/registry.ts";
 import { createClaudeHandler, passEnvDenied, passEnvProblem } from "../../handlers/claude/index.ts";
 import { openDatabase, StoppedWaiting, type CliContext, type OpenDatabase, type OpenOptions } from "../context.ts";
 import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
+import { RETAIN_FAILED_OPTION, RETAIN_FINISHED_OPTION } from "../retention-options.ts";
+import { builtinMaintenance } from "../../worker/maintenance.ts";
+import { parseRetention, type RetentionPolicy } from "../../worker/retention.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const workerOptions = {
@@ -31,6 +34,8 @@ export const workerOptions = {
     multiple: true,
   },
   "log-dir": LOG_DIR_OPTION,
+  "retain-finished": RETAIN_FINISHED_OPTION,
+  "retain-failed": RETAIN_FAILED_OPTION,
   "worktree-dir": {
     type: "string", description: "folder for the git worktrees of worktree jobs (never inside a repository)",
     env: "CLAUDE_JOBS_WORKTREE_DIR", default: "~/.local/shared/claude-jobs/worktrees",
@@ -60,6 +65,8 @@ export interface WorkerSettings {
   logDir: string;
   /** Variables the Claude CLI gets besides its allow-list (src/handlers/claude/env.ts). */
   passEnv: string[];
+  /** How long ended jobs are kept before this worker's retention task deletes them (src/worker/retention.ts). */
+  retention: RetentionPolicy;
   worktreeDir: string;
   worktreeTtlMs: number;
 }
@@ -87,6 +94,10 @@ export function workerSettings(ctx: CliContext, values: ParsedCommand["values"])
     claudePath: String(values["claude-path"]),
     logDir: resolveLogDir(ctx.env, values["log-dir"]),
     passEnv: passEnvList(values["pass-env"]),
+    retention: {
+      finishedMs: parseRetention("--retain-finished", String(values["retain-finished"])),
+      failedMs: parseRetention("--retain-failed", String(values["retain-failed"])),
+    },
     worktreeDir: resolveLogDir(ctx.env, values["worktree-dir"] ?? workerOptions["worktree-dir"].default),
     worktreeTtlMs: parseDuration("--worktree-ttl", String(values["worktree-ttl"] ?? workerOptions["worktree-ttl"].default), { max: 10 * 366 * 86_400_000 }),
   };
@@ -120,6 +131,7 @@ export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").
   const worker = new Worker({
     sql, handlers, queues: s.queues, concurrency: s.concurrency,
     pollIntervalMs: s.pollIntervalMs, rescueIntervalMs: s.rescueIntervalMs,
+    maintenance: builtinMaintenance({ now: () => new Date(), retention: { policy: s.retention, logDir: s.logDir } }),
   });
   worker.on("error", (e: unknown) => ctx.err(`worker error: ${(e as Error).message ?? e}`));
   // One line per change of the worker's connection state, never one per failed query.
