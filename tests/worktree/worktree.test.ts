@@ -125,6 +125,33 @@ describe("a worktree per job", () => {
     expect(readFileSync(String(job.result?.stdoutLog), "utf8")).toBe("");
   });
 
+  test("setup runs once per worktree: again after it failed, not again for a follow-up in the same worktree", async () => {
+    const repo = makeRepo();
+    const flag = join(tempDir("wt-setup-"), "failed-once");
+    const { queue } = await startWorker({ queue: "setup-once" });
+    const setup = `echo setup-ran; test -f ${flag} || { touch ${flag}; echo flaky-network >&2; exit 1; }`;
+    const id = await enqueue(queue, "setup-once", { cwd: repo, prompt: "fake:write=a.txt:1", setup }, 2);
+    const first = await waitForJob(queue, id, (j) => j.status === "finished" || j.status === "failed" || (j.attempts === 1 && j.status === "queued"));
+    if (first.status === "queued") await queue.sql`UPDATE claude_jobs SET run_at = now() WHERE id = ${id}`; // skip the backoff
+    const root = await waitForJob(queue, id);
+    expect(root.status).toBe("finished");
+    expect(root.errors[0]!.message).toContain("flaky-network");
+    expect(stderrLogOf(root)).toContain("[claude-jobs] setup succeeded");
+    const next = await waitForJob(queue, await enqueue(queue, "setup-once", { cwd: repo, prompt: "hi", setup, worktree_of: id, follow_up_of: id }));
+    expect(next.status).toBe("finished");
+    expect(stderrLogOf(next)).toContain("copy and setup were done on this worktree before: not run again");
+    expect(stderrLogOf(next)).not.toContain("setup-ran");
+  });
+
+  test("while it runs, the job's result already names its worktree and branch", async () => {
+    const repo = makeRepo();
+    const { queue } = await startWorker({ queue: "progress" });
+    const id = await enqueue(queue, "progress", { cwd: repo, prompt: "fake:sleep=1500ms" });
+    const running = await waitForJob(queue, id, (j) => j.status === "running" && j.result?.worktree !== undefined);
+    expect(running.result?.worktree).toMatchObject({ rootJobId: id, branch: `claude-jobs/${id}`, headCommit: null, changed: null });
+    expect((await waitForJob(queue, id)).status).toBe("finished");
+  });
+
   test("files matching the copy globs come from the user's checkout and are never committed", async () => {
     const repo = makeRepo({ "README.md": "hi\n", ".gitignore": ".env\n" });
     writeFileSync(join(repo, ".env"), "SECRET=1\n");

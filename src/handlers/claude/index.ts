@@ -150,12 +150,15 @@ async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobRes
   if (!payload.worktree) return runCli(ctx, o, payload, timeoutMs, logs, undefined);
   const settings = o.worktrees.settings(o.env, o.killGraceMs);
   await o.worktrees.prune();
-  const wt = await prepareWorktree({ job, payload, stderrLog: logs.stderrPath, stdoutLog: logs.stdoutPath, signal, timeoutMs }, settings);
-  try {
-    ctx.progress?.({ worktree: { rootJobId: wt.rootJobId, repository: wt.repository, path: wt.path, branch: wt.branch, baseCommit: wt.baseCommit } });
-  } catch {
-    // progress is best effort
-  }
+  // Shown while it runs (the job page, discard of a job that dies): the end fills in the rest.
+  const shown = (w: { rootJobId: string; repository: string; path: string; branch: string; baseCommit: string }) => {
+    try {
+      ctx.progress?.({ worktree: { ...w, headCommit: null, changed: null, filesChanged: null, insertions: null, deletions: null, committedLeftovers: null } });
+    } catch {
+      // progress is best effort
+    }
+  };
+  const wt = await prepareWorktree({ job, payload, stderrLog: logs.stderrPath, stdoutLog: logs.stdoutPath, signal, timeoutMs }, settings, shown);
   try {
     return await runCli(ctx, o, payload, timeoutMs, logs, { prepared: wt, settings });
   } finally {

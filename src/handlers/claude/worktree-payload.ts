@@ -23,9 +23,11 @@ export interface WorktreeFields {
   copy?: string[];
   /** Use the worktree and branch of this job (a follow-up) instead of making a new one. */
   worktree_of?: string;
+  /** The job this one follows up (for the job page's chain; the handler does nothing with it). */
+  follow_up_of?: string;
 }
 
-export const WORKTREE_KEYS = ["worktree", "base", "base_commit", "setup", "copy", "worktree_of"] as const;
+export const WORKTREE_KEYS = ["worktree", "base", "base_commit", "setup", "copy", "worktree_of", "follow_up_of"] as const;
 
 /** The repository file with per-repository defaults. */
 export const REPO_CONFIG_FILE = ".claude-jobs.json";
@@ -45,7 +47,13 @@ export function validateWorktreeFields(p: Record<string, unknown>, cwd: string, 
     if (typeof p.worktree !== "boolean") throw new InputError("payload.worktree", `must be true or false; got ${show(p.worktree)}`);
     out.worktree = p.worktree;
   }
-  const others = WORKTREE_KEYS.filter((k) => k !== "worktree" && p[k] !== undefined);
+  if (p.follow_up_of !== undefined) {
+    if (typeof p.follow_up_of !== "string" || !UUID.test(p.follow_up_of)) {
+      throw new InputError("payload.follow_up_of", `must be the id of the job this one follows up (a UUID); got ${show(p.follow_up_of)}`);
+    }
+    out.follow_up_of = p.follow_up_of.toLowerCase();
+  }
+  const others = WORKTREE_KEYS.filter((k) => k !== "worktree" && k !== "follow_up_of" && p[k] !== undefined);
   if (out.worktree !== true) {
     if (others.length > 0) throw new InputError(`payload.${others[0]}`, "needs payload.worktree: true (enqueue --worktree)");
     return out;

@@ -8,8 +8,8 @@
 // next to each worktree says when its job ended.
 
 import { appendFileSync } from "node:fs";
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { git, inWorktree, isInside } from "../../git/repo.ts";
 import {
   branchBase, branchExists, commitLeftovers, diffStat, ensureWorktree, headCommit, removeWorktree, setBranchBase, worktreeFor,
@@ -83,6 +83,8 @@ async function checkoutOf(cwd: string, env: Record<string, string | undefined>):
 export async function prepareWorktree(
   p: { job: JobRecord; payload: ClaudePayload; stderrLog: string; stdoutLog: string; signal: AbortSignal; timeoutMs?: number },
   s: WorktreeSettings,
+  /** Called once the worktree exists, before copy and setup (which may take minutes). */
+  onWorktree?: (w: { rootJobId: string; repository: string; path: string; branch: string; baseCommit: string }) => void,
 ): Promise<PreparedWorktree> {
   const { topLevel, subdir } = await checkoutOf(p.payload.cwd, s.gitEnv);
   if (isInside(s.root, topLevel)) {
@@ -103,19 +105,40 @@ export async function prepareWorktree(
   const { created } = await ensureWorktree({ repository: topLevel, path, branch, baseCommit, env: s.gitEnv });
   if (created) await setBranchBase(topLevel, branch, baseCommit, s.gitEnv);
   note(p.stderrLog, `worktree ${path} on branch ${branch} (${created ? "created" : "reused"}; base ${baseCommit})`);
+  onWorktree?.({ rootJobId, repository: topLevel, path, branch, baseCommit });
 
   try {
-    const copied = await copyFiles(topLevel, path, p.payload.copy ?? []);
-    if (copied.length > 0) note(p.stderrLog, `copied into the worktree: ${copied.join(", ")}`);
+    // Copy and setup when the worktree is new (or re-created), or when they
+    // did not complete on it before (a failed setup is run again by the retry).
+    const fresh = created || !(await exists(readyMarker(path)));
+    if (fresh) await rm(readyMarker(path), { force: true });
+    const copied = fresh ? await copyFiles(topLevel, path, p.payload.copy ?? []) : await copiedBefore(path);
+    if (fresh && copied.length > 0) note(p.stderrLog, `copied into the worktree: ${copied.join(", ")}`);
     const cwd = inWorktree(path, subdir);
     await mkdir(cwd, { recursive: true });
     const prepared = { rootJobId, repository: topLevel, path, branch, baseCommit, cwd, headBefore: await headCommit(path, s.gitEnv), copied };
-    if (p.payload.setup !== undefined) await runSetup(p, s, prepared);
+    if (fresh && p.payload.setup !== undefined) await runSetup(p, s, prepared);
+    if (fresh) await writeFile(readyMarker(path), JSON.stringify({ copied, setup: p.payload.setup ?? null }), { mode: 0o600 });
+    else note(p.stderrLog, "copy and setup were done on this worktree before: not run again");
     return prepared;
   } catch (e: unknown) {
     // The attempt ends here: if it was the last, the worktree is pruned in its time like any other.
     await markEnded({ repository: topLevel, path, branch }, s.now()).catch(() => {});
     throw e;
+  }
+}
+
+/** Next to the worktree: written once its copy and setup completed, with the files copied (never to be committed). */
+const readyMarker = (path: string) => `${path}.ready`;
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
+
+async function copiedBefore(path: string): Promise<string[]> {
+  try {
+    const { copied } = JSON.parse(await readFile(readyMarker(path), "utf8")) as { copied?: unknown };
+    return Array.isArray(copied) ? copied.filter((c): c is string => typeof c === "string") : [];
+  } catch {
+    return [];
   }
 }
 
@@ -202,12 +225,18 @@ export async function pruneEndedWorktrees(root: string, ttlMs: number, now: Date
     return removed;
   }
   for (const repoDir of repos) {
-    let names: string[];
+    let all: string[];
     try {
-      names = (await readdir(join(root, repoDir))).filter((n) => n.endsWith(".ended"));
+      all = await readdir(join(root, repoDir));
     } catch {
       continue;
     }
+    // A ready marker whose worktree was removed otherwise (discard) and that no ended marker will sweep.
+    for (const name of all.filter((n) => n.endsWith(".ready"))) {
+      const path = join(root, repoDir, name.slice(0, -".ready".length));
+      if (!all.includes(`${basename(path)}.ended`) && !(await exists(path))) await rm(`${path}.ready`, { force: true }).catch(() => {});
+    }
+    const names = all.filter((n) => n.endsWith(".ended"));
     for (const name of names) {
       const marker = join(root, repoDir, name);
       try {
@@ -222,6 +251,7 @@ export async function pruneEndedWorktrees(root: string, ttlMs: number, now: Date
           continue;
         }
         await rm(taken, { force: true });
+        await rm(readyMarker(info.path), { force: true });
         removed.push(info.path);
       } catch {
         // unreadable, or taken by another pruner
