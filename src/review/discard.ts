@@ -9,7 +9,8 @@ import type { Queryable } from "../db/connect.ts";
 import type { JobRecord } from "../handlers/types.ts";
 import { chainJobList, CHAIN_LIMIT } from "../db/chain.ts";
 import { repoInfoSync } from "../git/repo.ts";
-import { removeWorktree, worktreeFor } from "../git/worktree.ts";
+import { listWorktrees, removeWorktree, worktreeFor } from "../git/worktree.ts";
+import { jobGet } from "../db/jobs.ts";
 import { jobWorktree } from "./worktree-of.ts";
 
 export interface DiscardResult {
@@ -24,26 +25,41 @@ export interface DiscardResult {
 
 const LIVE = new Set(["waiting", "queued", "running"]);
 
-/** What to remove for a job: its recorded worktree, else where the default layout puts the root's. */
-function target(job: JobRecord): { rootJobId: string; repository: string; path: string; branch: string } {
+/**
+ * What to remove for a job: its recorded worktree, else its root job's,
+ * else the worktree git lists on the root's branch (a worker's own
+ * --worktree-dir), else where the default layout puts it.
+ */
+async function target(sql: Queryable, job: JobRecord): Promise<Target> {
   const worktree = jobWorktree(job);
   if (worktree.kind === "none") throw new ConflictError(`job ${job.id} did not run in a worktree; there is nothing to discard`);
-  if (worktree.kind === "recorded") {
-    const { repository, path, branch } = worktree.record;
-    return { rootJobId: worktree.rootJobId, repository, path, branch };
-  }
-  // Nothing (or nothing readable) recorded: the folder and branch the engine derives from the root job.
+  if (worktree.kind === "recorded") return recorded(worktree.rootJobId, worktree.record);
+  const root = worktree.rootJobId === job.id ? null : await jobGet(sql, worktree.rootJobId);
+  const rootWorktree = root ? jobWorktree(root) : null;
+  if (rootWorktree?.kind === "recorded") return recorded(worktree.rootJobId, rootWorktree.record);
   const cwd = typeof job.payload.cwd === "string" ? job.payload.cwd : "";
   const info = cwd ? repoInfoSync(cwd) : { why: "the job has no cwd" };
   if ("why" in info) throw new ConflictError(`job ${job.id} recorded no worktree, and its cwd ${JSON.stringify(cwd)} is in no repository on this host (${info.why})`);
-  return { rootJobId: worktree.rootJobId, repository: info.topLevel, ...worktreeFor(info.topLevel, worktree.rootJobId) };
+  const derived = worktreeFor(info.topLevel, worktree.rootJobId);
+  const listed = (await listWorktrees(info.topLevel)).find((e) => e.branch === `refs/heads/${derived.branch}`);
+  return { rootJobId: worktree.rootJobId, repository: info.topLevel, branch: derived.branch, path: listed?.path ?? derived.path };
 }
+
+interface Target {
+  rootJobId: string;
+  repository: string;
+  path: string;
+  branch: string;
+}
+
+const recorded = (rootJobId: string, r: { repository: string; path: string; branch: string }): Target =>
+  ({ rootJobId, repository: r.repository, path: r.path, branch: r.branch });
 
 export async function discardWorktree(sql: Queryable, job: JobRecord): Promise<DiscardResult> {
   if (job.status === "running") {
     throw new ConflictError(`job ${job.id} is running in its worktree; cancel it first (claude-jobs cancel ${job.id}), or wait for it to end`);
   }
-  const t = target(job);
+  const t = await target(sql, job);
   const live = (await chainJobList(sql, t.rootJobId, CHAIN_LIMIT)).find((j) => j.id !== job.id && LIVE.has(j.status));
   if (live) {
     throw new ConflictError(`job ${live.id}, on the same branch, is ${live.status}; cancel it first (claude-jobs cancel ${live.id}), or wait for it to end`);
