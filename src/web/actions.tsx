@@ -11,6 +11,10 @@ import { bulkAction, enqueueFromInput, formToInput } from "./job-input.ts";
 import { listUrl, parseListQuery } from "./list-query.ts";
 import { EnqueuePage, type EnqueueValues } from "./views/forms.tsx";
 import { discardAction, followUpAction } from "./review.tsx";
+import { Queues } from "../queue/queues.ts";
+import { trustedProxies } from "./security.ts";
+import { pausedBy } from "./queue-pause.ts";
+import { QueuesLive } from "./views/queues.tsx";
 
 type Form = Record<string, string | string[] | undefined>;
 
@@ -29,7 +33,19 @@ const JOB_ACTIONS = ["retry", "cancel", "run-now", "delete"] as const;
 
 export function actionRoutes(deps: AppDeps) {
   const { queue, sql } = deps;
+  const queues = new Queues(sql);
+  const trusted = trustedProxies(deps.trustProxy ?? []);
   return new Elysia({ name: "claude-jobs-actions" })
+    // Pause or resume a queue: htmx gets the queues table back, a form a redirect to it.
+    .post("/queues/:name/:action", async ({ params, request }) => {
+      if (params.action !== "pause" && params.action !== "resume") throw new NotFoundError(`no queue action ${params.action}`);
+      const { queue: q } = params.action === "pause"
+        ? await queues.pause(params.name, { by: pausedBy("dashboard", request, trusted) })
+        : await queues.resume(params.name);
+      if (request.headers.get("hx-request") !== "true") return redirect(`/queues?done=queue-${params.action === "pause" ? "paused" : "resumed"}`);
+      const done = q.paused ? `Queue ${q.queue} paused: no worker claims its jobs; running jobs finish.` : `Queue ${q.queue} resumed: its jobs run again.`;
+      return <QueuesLive queues={await queues.list()} notice={done} />;
+    })
     .post("/jobs", async ({ body, set }) => {
       const form = single(body as Form);
       try {

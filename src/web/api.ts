@@ -11,6 +11,10 @@ import { listUrl, pageOf, parseListQuery, toListParams } from "./list-query.ts";
 import { bulkAction, submitFromInput } from "./job-input.ts";
 import { tailLogs } from "./logs.ts";
 import { unservedJobs } from "./unserved.ts";
+import { Schedules, type ScheduleParams } from "../schedule/schedules.ts";
+import { Queues } from "../queue/queues.ts";
+import { trustedProxies } from "./security.ts";
+import { pausedBy } from "./queue-pause.ts";
 import { diffJson, FollowUpBody } from "./review.tsx";
 import { enqueueFollowUp } from "../review/follow-up.ts";
 import { discardWorktree } from "../review/discard.ts";
@@ -52,8 +56,36 @@ export const BulkBody = t.Object({
   }, { additionalProperties: false, error: "filter: must be a JSON object with some of the fields status, queue, kind, q" })),
 }, { additionalProperties: false, error: "body: must be a JSON object with the field action and some of ids, filter" });
 
+/** POST /api/schedules: a schedule and its job template (the fields of an enqueue, less run_at and delay). */
+export const ScheduleBody = t.Object({
+  name: str("name", { minLength: 1, maxLength: 100, description: "printable, no '/'; an existing name is replaced" }),
+  expression: str("expression", { minLength: 1, maxLength: 200, description: "5-field cron (ranges, lists, steps, names) or @hourly, @daily, ..." }),
+  timezone: t.Optional(str("timezone", { minLength: 1, maxLength: 100, description: "IANA time zone of the expression, default UTC" })),
+  missed: t.Optional(str("missed", { minLength: 1, maxLength: 16, description: "slots missed while no worker ran: skip, once (default) or all:N" })),
+  kind: t.Optional(str("kind", { minLength: 1, maxLength: 63, description: "default claude" })),
+  queue: t.Optional(str("queue", { minLength: 1, maxLength: 63 })),
+  priority: t.Optional(t.Number({ multipleOf: 1, minimum: -1000, maximum: 1000, error: "priority: must be an integer from -1000 to 1000 (a JSON number, not a string)" })),
+  max_attempts: t.Optional(t.Number({ multipleOf: 1, minimum: 1, maximum: 1000, error: "max_attempts: must be an integer from 1 to 1000 (a JSON number, not a string)" })),
+  concurrency_key: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 1000 }), t.Null()], { error: "concurrency_key: must be a string of 1-1000 characters, or null" })),
+  unique_key: t.Optional(str("unique_key", { minLength: 1, maxLength: 1000, description: "no new job while the last one with this key is waiting, queued or running" })),
+  payload: t.Record(t.String(), t.Unknown(), { description: "the job's payload (Claude: prompt, cwd, ...)", error: "payload: must be a JSON object" }),
+}, { additionalProperties: false, error: "body: must be a JSON object with the fields name, expression, payload and some of timezone, missed, kind, queue, priority, max_attempts, concurrency_key, unique_key" });
+
+function scheduleParams(body: typeof ScheduleBody.static): ScheduleParams {
+  const { max_attempts, concurrency_key, unique_key, ...rest } = body;
+  return {
+    ...rest,
+    ...(max_attempts !== undefined ? { maxAttempts: max_attempts } : {}),
+    ...(concurrency_key !== undefined ? { concurrencyKey: concurrency_key } : {}),
+    ...(unique_key !== undefined ? { uniqueKey: unique_key } : {}),
+  };
+}
+
 export function apiRoutes(deps: AppDeps) {
   const { queue, sql } = deps;
+  const schedules = new Schedules(sql);
+  const queues = new Queues(sql);
+  const trusted = trustedProxies(deps.trustProxy ?? []);
   return new Elysia({ name: "claude-jobs-api" })
     // unserved: queued jobs that no live worker would claim (no handler for
     // the kind on a worker serving the queue); they would wait in silence.
@@ -107,5 +139,30 @@ export function apiRoutes(deps: AppDeps) {
       });
     })
     .get("/api/workers", () => queue.workers())
+    .get("/api/queues", () => queues.list())
+    .post("/api/queues/:name/pause", ({ params, request }) => queues.pause(params.name, { by: pausedBy("api", request, trusted) }))
+    .post("/api/queues/:name/resume", ({ params }) => queues.resume(params.name))
+    // Recurring jobs: 201 for a new schedule, 200 for one replaced; run makes one job now (201).
+    .get("/api/schedules", () => schedules.list())
+    .post("/api/schedules", async ({ body, set }) => {
+      const { schedule, created } = await schedules.add(scheduleParams(body));
+      set.status = created ? 201 : 200;
+      set.headers.location = `/api/schedules/${encodeURIComponent(schedule.name)}`;
+      return schedule;
+    }, { body: ScheduleBody })
+    .get("/api/schedules/:name", ({ params }) => schedules.get(params.name))
+    .delete("/api/schedules/:name", async ({ params, set }) => {
+      await schedules.remove(params.name);
+      set.status = 204;
+      return "";
+    })
+    .post("/api/schedules/:name/pause", ({ params }) => schedules.pause(params.name))
+    .post("/api/schedules/:name/resume", ({ params }) => schedules.resume(params.name))
+    .post("/api/schedules/:name/run", async ({ params, set }) => {
+      const { jobId, schedule } = await schedules.runNow(params.name);
+      set.status = 201;
+      set.headers.location = `/api/jobs/${jobId}`;
+      return { jobId, schedule };
+    })
     .get("/api/throughput", () => dashThroughput(sql, 60));
 }

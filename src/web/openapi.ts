@@ -73,6 +73,14 @@ const jobAction = (operationId: string, summary: string) => ({
   },
 });
 
+const nameParam = { name: "name", in: "path", required: true, description: "queue name", schema: { type: "string", pattern: "^[a-z0-9][a-z0-9_.-]{0,62}$" } };
+const queueAction = (operationId: string, summary: string) => ({
+  post: {
+    operationId, summary, tags: ["queues"], parameters: [nameParam],
+    responses: { 200: { description: "The queue after the change", content: json(ref("QueueChange")) }, ...mutation },
+  },
+});
+
 const listParams = ["status", "queue", "kind", "q", "sort", "cursor", "limit"].map((name) => ({
   name, in: "query", required: false,
   schema: name === "limit" ? { type: "integer", minimum: 1, maximum: 500 }
@@ -112,6 +120,7 @@ export const OPENAPI = {
   tags: [
     { name: "jobs", description: "Enqueue, list, inspect and act on jobs" },
     { name: "operations", description: "Counts, workers, metrics and health" },
+    { name: "queues", description: "Queues with their counts; pausing and resuming them" },
     { name: "session", description: "Signing a browser in and out" },
   ],
   components: {
@@ -176,6 +185,19 @@ export const OPENAPI = {
           runningJobIds: { type: "array", items: { type: "string", format: "uuid" } },
           kinds: { type: ["array", "null"], items: { type: "string" }, description: "the kinds it has handlers for (null: a worker of an older version)" },
         },
+      },
+      Queue: {
+        ...counts([
+          ["queue", { type: "string" }],
+          ["paused", { type: "boolean", description: "claimed by no worker until resumed; its running jobs finish" }],
+          ["pausedAt", { type: ["string", "null"], format: "date-time", description: "when the pause in force began" }],
+          ["pausedBy", { type: ["string", "null"], description: "who paused it: user@host from the CLI, dashboard@<address>, api@<address>" }],
+        ]),
+        required: ["queue", "paused", "pausedAt", "pausedBy", ...counts().required],
+      },
+      QueueChange: {
+        type: "object", required: ["queue", "changed"],
+        properties: { queue: ref("Queue"), changed: { type: "boolean", description: "false: it was in that state already (nothing written)" } },
       },
       Minute: { type: "object", properties: { minute: { type: "string", format: "date-time" }, finished: { type: "integer" }, failed: { type: "integer" } } },
       EnqueueBody: jsonSchema(EnqueueBody),
@@ -281,6 +303,11 @@ export const OPENAPI = {
         responses: { 200: text("text/event-stream", "Server-sent events until the job ends"), ...withId },
       },
     },
+    "/api/queues": {
+      get: { operationId: "listQueues", summary: "Every queue that has jobs or is paused, with its counts by status", tags: ["queues"], responses: { 200: { description: "Queues by name", content: json({ type: "array", items: ref("Queue") }) }, ...guarded } },
+    },
+    "/api/queues/{name}/pause": queueAction("pauseQueue", "Pause a queue (it need not have jobs yet): no worker claims its jobs; running jobs finish. Pausing a paused queue keeps the first pause"),
+    "/api/queues/{name}/resume": queueAction("resumeQueue", "Resume a paused queue; idle workers are woken at once"),
     "/api/workers": { get: { operationId: "listWorkers", summary: "Live workers and the jobs they run", tags: ["operations"], responses: { 200: { description: "Workers", content: json({ type: "array", items: ref("Worker") }) }, ...guarded } } },
     "/api/throughput": { get: { operationId: "getThroughput", summary: "Jobs finished and failed per minute, last hour", tags: ["operations"], responses: { 200: { description: "Minutes, oldest first", content: json({ type: "array", items: ref("Minute") }) }, ...guarded } } },
     "/metrics": {

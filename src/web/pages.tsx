@@ -15,6 +15,8 @@ import { JobsPage } from "./views/jobs.tsx";
 import { JobRows } from "./views/job-rows.tsx";
 import { JobLive, JobPage } from "./views/job.tsx";
 import { WorkersLive, WorkersPage } from "./views/workers.tsx";
+import { QueuesLive, QueuesPage } from "./views/queues.tsx";
+import { Queues } from "../queue/queues.ts";
 import { EnqueuePage } from "./views/forms.tsx";
 import { patchResponse, reviewOf } from "./review.tsx";
 
@@ -26,6 +28,7 @@ export const NOTICES: Record<string, string> = {
   "cancel-requested": "Cancel requested: the worker is stopping the job.", "run-now": "Job is due now.",
   deleted: "Job deleted.", "bulk-retry": "Bulk retry done.", "bulk-cancel": "Bulk cancel done.",
   "follow-up": "Follow-up enqueued: it resumes the session on the same branch.", discarded: "Worktree and branch discarded.",
+  "queue-paused": "Queue paused: no worker claims its jobs; running jobs finish.", "queue-resumed": "Queue resumed: its jobs run again.",
 };
 
 function notice(query: Record<string, string | undefined>): string | null {
@@ -44,11 +47,13 @@ function pageId(id: string): string {
 export function pageRoutes(deps: AppDeps) {
   const { queue, sql } = deps;
   const signedIn = Boolean(deps.token);
+  const queues = new Queues(sql);
   const overview = async (): Promise<OverviewData> => {
-    const [stats, throughput, recent, workers, unserved] = await Promise.all([
+    const [stats, throughput, recent, workers, unserved, paused] = await Promise.all([
       queue.stats(), dashThroughput(sql, 60), dashJobList(sql, { sort: "newest", limit: 10 }), queue.workers(), unservedJobs(sql, deps.unservedTtlMs),
+      queues.paused(),
     ]);
-    return { stats, throughput, recent, workers: workers.length, unserved };
+    return { stats, throughput, recent, workers: workers.length, unserved, paused };
   };
   return new Elysia({ name: "claude-jobs-pages" })
     .get("/", async () => <OverviewPage data={await overview()} signedIn={signedIn} />)
@@ -88,5 +93,7 @@ export function pageRoutes(deps: AppDeps) {
       });
     })
     .get("/workers", async () => <WorkersPage workers={await queue.workers()} signedIn={signedIn} />)
-    .get("/partials/workers", async () => <WorkersLive workers={await queue.workers()} />);
+    .get("/partials/workers", async () => <WorkersLive workers={await queue.workers()} />)
+    .get("/queues", async ({ query }) => <QueuesPage queues={await queues.list()} notice={notice(query)} signedIn={signedIn} />)
+    .get("/partials/queues", async () => <QueuesLive queues={await queues.list()} />);
 }

@@ -7,7 +7,7 @@ import type { Children } from "@kitajs/html";
 import { VERSION } from "../../version.ts";
 import { esc } from "./format.ts";
 
-export type NavItem = "overview" | "jobs" | "workers" | "new" | "none";
+export type NavItem = "overview" | "jobs" | "queues" | "workers" | "new" | "none";
 
 const HTMX_CONFIG = JSON.stringify({
   includeIndicatorStyles: false, allowEval: false, allowScriptTags: false, selfRequestsOnly: true,
@@ -17,6 +17,7 @@ const HTMX_CONFIG = JSON.stringify({
 const NAV: [NavItem, string, string][] = [
   ["overview", "/", "Overview"],
   ["jobs", "/jobs", "Jobs"],
+  ["queues", "/queues", "Queues"],
   ["workers", "/workers", "Workers"],
 ];
 

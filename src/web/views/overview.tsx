@@ -21,6 +21,8 @@ export interface OverviewData {
   workers: number;
   /** Queued jobs, by queue and kind, that no live worker handles (jobUnserved). */
   unserved: { queue: string; kind: string; jobs: number }[];
+  /** The paused queues' names: their rows say so (a paused queue's jobs wait). */
+  paused?: string[];
 }
 
 export function OverviewPage(p: { data: OverviewData; signedIn?: boolean }) {
@@ -54,8 +56,8 @@ export function OverviewLive({ data }: { data: OverviewData }) {
           <ThroughputChart minutes={data.throughput} />
         </section>
         <section class="card">
-          <div class="card-head"><h2>Queues</h2><span class="muted">{String(stats.total)} jobs</span></div>
-          <QueueTable stats={stats} />
+          <div class="card-head"><h2><a href="/queues">Queues</a></h2><span class="muted">{String(stats.total)} jobs</span></div>
+          <QueueTable stats={stats} paused={new Set(data.paused ?? [])} />
         </section>
       </div>
       <section class="card flush">
@@ -85,7 +87,7 @@ function Unserved({ rows }: { rows: OverviewData["unserved"] }) {
 /** On a phone the queue table keeps queued, running and failed. */
 const phoneHidden = (status: string) => (["waiting", "scheduled", "finished", "cancelled"].includes(status) ? " hide-sm-y" : "");
 
-function QueueTable({ stats }: { stats: Stats }) {
+function QueueTable({ stats, paused }: { stats: Stats; paused: Set<string> }) {
   if (stats.queues.length === 0) return <p class="empty">No jobs yet. Enqueue one with <a href="/jobs/new">New job</a>.</p>;
   return (
     <div class="table-wrap">
@@ -95,8 +97,11 @@ function QueueTable({ stats }: { stats: Stats }) {
         </thead>
         <tbody>
           {stats.queues.map((q) => (
-            <tr>
-              <td><a href={`/jobs?queue=${encodeURIComponent(q.queue)}`}>{esc(q.queue)}</a></td>
+            <tr data-queue={q.queue} data-paused={paused.has(q.queue) ? "true" : undefined}>
+              <td>
+                <a href={`/jobs?queue=${encodeURIComponent(q.queue)}`}>{esc(q.queue)}</a>
+                {paused.has(q.queue) ? <> <a class="badge s-paused" href="/queues" title="No worker claims its jobs until it is resumed">paused</a></> : ""}
+              </td>
               {STATUS_CARDS.map((s) => (
                 <td class={`num${phoneHidden(s)}${q[s] === 0 ? " zero" : ""}`}>{String(q[s])}</td>
               ))}
