@@ -44,6 +44,8 @@ function fileLabel(f: DiffFile): string {
   return f.oldPath !== null ? `${nameText(f.oldPath)} => ${nameText(f.path)}` : nameText(f.path);
 }
 
+const BAR_WIDTH = 40;
+
 /** The stat block: one line per file, then the totals. */
 export function statLines(d: ReadyDiff, paint: Paint): string[] {
   const labels = d.files.map(fileLabel);
@@ -51,7 +53,8 @@ export function statLines(d: ReadyDiff, paint: Paint): string[] {
   const most = Math.max(1, ...d.files.map((f) => f.insertions + f.deletions));
   const lines = d.files.map((f, i) => {
     const changes = f.insertions + f.deletions;
-    const bar = Math.max(changes > 0 ? 1 : 0, Math.round((changes / most) * 30));
+    // As git's --stat: one mark per line, scaled down only when the largest file would not fit.
+    const bar = most <= BAR_WIDTH ? changes : Math.max(changes > 0 ? 1 : 0, Math.round((changes / most) * BAR_WIDTH));
     const plus = Math.round(bar * (changes ? f.insertions / changes : 0));
     const count = f.binary ? "Bin" : String(changes).padStart(4);
     return ` ${labels[i]!.padEnd(width)} | ${count} ${paint.green("+".repeat(plus))}${paint.red("-".repeat(bar - plus))}`;
