@@ -39,6 +39,8 @@ export interface GitOptions {
   timeoutMs?: number;
   /** The environment git runs in (default process.env), less REPO_VARS. */
   env?: Record<string, string | undefined>;
+  /** Stops git (SIGKILL) when aborted: a cancelled job does not wait for a long checkout. */
+  signal?: AbortSignal;
 }
 
 export function gitEnv(env: Record<string, string | undefined> = process.env): Record<string, string> {
@@ -51,14 +53,17 @@ export function gitEnv(env: Record<string, string | undefined> = process.env): R
 /** Runs git; resolves to its stdout, or rejects with a GitError carrying its stderr. */
 export function git(args: string[], o: GitOptions): Promise<string> {
   return new Promise((resolveRun, reject) => {
-    execFile("git", args, { cwd: o.cwd, env: gitEnv(o.env), timeout: o.timeoutMs ?? GIT_TIMEOUT_MS, maxBuffer: MAX_OUTPUT, killSignal: "SIGKILL" },
-      (error, stdout, stderr) => {
-        if (!error) return resolveRun(stdout);
-        const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-        if (e.code === "ENOENT" && typeof e.code === "string") return reject(new GitError(args, o.cwd, null, "", "could not run: git is not installed or not on PATH"));
-        const why = e.killed ? `did not finish within ${(o.timeoutMs ?? GIT_TIMEOUT_MS) / 1000}s` : undefined;
-        reject(new GitError(args, o.cwd, typeof e.code === "number" ? e.code : null, String(stderr), why));
-      });
+    execFile("git", args, {
+      cwd: o.cwd, env: gitEnv(o.env), timeout: o.timeoutMs ?? GIT_TIMEOUT_MS, maxBuffer: MAX_OUTPUT, killSignal: "SIGKILL", signal: o.signal,
+    }, (error, stdout, stderr) => {
+      if (!error) return resolveRun(stdout);
+      // A spawn failure has a string code (ENOENT: no git); an exit, the number.
+      const e = error as Error & { killed?: boolean; code?: number | string };
+      if (e.code === "ENOENT") return reject(new GitError(args, o.cwd, null, "", "could not run: git is not installed or not on PATH"));
+      const why = o.signal?.aborted ? "was stopped: the job was aborted"
+        : e.killed ? `did not finish within ${(o.timeoutMs ?? GIT_TIMEOUT_MS) / 1000}s` : undefined;
+      reject(new GitError(args, o.cwd, typeof e.code === "number" ? e.code : null, String(stderr), why));
+    });
   });
 }
 

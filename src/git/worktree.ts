@@ -78,6 +78,7 @@ export interface EnsureParams {
   /** Where a new branch starts. */
   baseCommit: string;
   env?: Record<string, string | undefined>;
+  signal?: AbortSignal;
 }
 
 /**
@@ -88,7 +89,7 @@ export interface EnsureParams {
  * Entries of folders that are gone are pruned first.
  */
 export async function ensureWorktree(p: EnsureParams): Promise<{ created: boolean }> {
-  const o = { cwd: p.repository, env: p.env };
+  const o = { cwd: p.repository, env: p.env, signal: p.signal };
   await git(["worktree", "prune"], o);
   const entry = (await listWorktrees(p.repository, p.env)).find((e) => e.path === p.path);
   if (entry && !entry.locked && !entry.prunable && entry.branch === `refs/heads/${p.branch}` && (await usable(p.path, p.env))) {

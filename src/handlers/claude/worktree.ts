@@ -102,7 +102,7 @@ export async function prepareWorktree(
   }
   const baseCommit = (await branchBase(topLevel, branch, s.gitEnv)) ?? p.payload.base_commit;
   if (!baseCommit) throw new PermanentJobError("the job has no payload.base_commit; enqueue it again (the base commit is resolved at enqueue)");
-  const { created } = await ensureWorktree({ repository: topLevel, path, branch, baseCommit, env: s.gitEnv });
+  const { created } = await ensureWorktree({ repository: topLevel, path, branch, baseCommit, env: s.gitEnv, signal: p.signal });
   if (created) await setBranchBase(topLevel, branch, baseCommit, s.gitEnv);
   note(p.stderrLog, `worktree ${path} on branch ${branch} (${created ? "created" : "reused"}; base ${baseCommit})`);
   onWorktree?.({ rootJobId, repository: topLevel, path, branch, baseCommit });
