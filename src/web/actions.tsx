@@ -10,6 +10,8 @@ import { InputError, NotFoundError } from "../errors.ts";
 import { bulkAction, enqueueFromInput, formToInput } from "./job-input.ts";
 import { listUrl, parseListQuery } from "./list-query.ts";
 import { EnqueuePage, type EnqueueValues } from "./views/forms.tsx";
+import { SchedulesLive } from "./views/schedules.tsx";
+import { Schedules } from "../schedule/schedules.ts";
 import { discardAction, followUpAction } from "./review.tsx";
 import { Queues } from "../queue/queues.ts";
 import { trustedProxies } from "./security.ts";
@@ -33,9 +35,21 @@ const JOB_ACTIONS = ["retry", "cancel", "run-now", "delete"] as const;
 
 export function actionRoutes(deps: AppDeps) {
   const { queue, sql } = deps;
+  const schedules = new Schedules(sql);
   const queues = new Queues(sql);
   const trusted = trustedProxies(deps.trustProxy ?? []);
   return new Elysia({ name: "claude-jobs-actions" })
+    // Run a schedule now, pause or resume it: htmx gets the schedules table back, a form a redirect to it.
+    .post("/schedules/:name/:action", async ({ params, request }) => {
+      const action = params.action;
+      if (action !== "run" && action !== "pause" && action !== "resume") throw new NotFoundError(`no schedule action ${action}`);
+      let done: string;
+      if (action === "run") done = `Schedule ${params.name}: job ${(await schedules.runNow(params.name)).jobId} enqueued.`;
+      else if (action === "pause") done = `Schedule ${(await schedules.pause(params.name)).name} paused: no job is enqueued for it until it is resumed.`;
+      else done = `Schedule ${(await schedules.resume(params.name)).name} resumed from its next slot.`;
+      if (request.headers.get("hx-request") !== "true") return redirect(`/schedules?done=schedule-${action}`);
+      return <SchedulesLive schedules={await schedules.list()} notice={done} />;
+    })
     // Pause or resume a queue: htmx gets the queues table back, a form a redirect to it.
     .post("/queues/:name/:action", async ({ params, request }) => {
       if (params.action !== "pause" && params.action !== "resume") throw new NotFoundError(`no queue action ${params.action}`);

@@ -15,6 +15,8 @@ import { JobsPage } from "./views/jobs.tsx";
 import { JobRows } from "./views/job-rows.tsx";
 import { JobLive, JobPage } from "./views/job.tsx";
 import { WorkersLive, WorkersPage } from "./views/workers.tsx";
+import { SchedulesLive, SchedulesPage } from "./views/schedules.tsx";
+import { Schedules } from "../schedule/schedules.ts";
 import { QueuesLive, QueuesPage } from "./views/queues.tsx";
 import { Queues } from "../queue/queues.ts";
 import { EnqueuePage } from "./views/forms.tsx";
@@ -27,6 +29,7 @@ export const NOTICES: Record<string, string> = {
   enqueued: "Job enqueued.", retried: "Job queued again.", cancelled: "Job cancelled.",
   "cancel-requested": "Cancel requested: the worker is stopping the job.", "run-now": "Job is due now.",
   deleted: "Job deleted.", "bulk-retry": "Bulk retry done.", "bulk-cancel": "Bulk cancel done.",
+  "schedule-run": "Schedule run: one job enqueued.", "schedule-pause": "Schedule paused.", "schedule-resume": "Schedule resumed from its next slot.",
   "follow-up": "Follow-up enqueued: it resumes the session on the same branch.", discarded: "Worktree and branch discarded.",
   "queue-paused": "Queue paused: no worker claims its jobs; running jobs finish.", "queue-resumed": "Queue resumed: its jobs run again.",
 };
@@ -47,6 +50,7 @@ function pageId(id: string): string {
 export function pageRoutes(deps: AppDeps) {
   const { queue, sql } = deps;
   const signedIn = Boolean(deps.token);
+  const schedules = new Schedules(sql);
   const queues = new Queues(sql);
   const overview = async (): Promise<OverviewData> => {
     const [stats, throughput, recent, workers, unserved, paused] = await Promise.all([
@@ -93,6 +97,8 @@ export function pageRoutes(deps: AppDeps) {
       });
     })
     .get("/workers", async () => <WorkersPage workers={await queue.workers()} signedIn={signedIn} />)
+    .get("/schedules", async ({ query }) => <SchedulesPage schedules={await schedules.list()} notice={notice(query)} signedIn={signedIn} />)
+    .get("/partials/schedules", async () => <SchedulesLive schedules={await schedules.list()} />)
     .get("/partials/workers", async () => <WorkersLive workers={await queue.workers()} />)
     .get("/queues", async ({ query }) => <QueuesPage queues={await queues.list()} notice={notice(query)} signedIn={signedIn} />)
     .get("/partials/queues", async () => <QueuesLive queues={await queues.list()} />);

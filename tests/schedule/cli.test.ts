@@ -11,8 +11,8 @@ setDefaultTimeout(60_000);
 let db: TestDatabase;
 let env: Record<string, string>;
 const cron = (...args: string[]) => runCli(["cron", ...args], { env });
-const rows = () => db.sql`SELECT name, expression, timezone, missed, missed_limit, kind, queue, priority, payload, paused_at IS NOT NULL AS paused
-                          FROM claude_job_schedules ORDER BY name`;
+const rows = async () => [...await db.sql`SELECT name, expression, timezone, missed, missed_limit, kind, queue, priority, payload, paused_at IS NOT NULL AS paused
+                          FROM claude_job_schedules ORDER BY name`];
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -110,7 +110,7 @@ describe("remove, pause, resume, run", () => {
     expect(resumed.stdout).toMatch(/^schedule "s" resumed: .*next run \d{4}-\d\d-\d\d \d\d:\d[05]Z\n$/);
     expect((await rows())[0]!.paused).toBe(false);
     const jobId = (await cron("run", "s")).stdout.trim();
-    expect(await db.sql`SELECT kind, status, schedule_name FROM claude_jobs WHERE id = ${jobId}`).toEqual([{ kind: "ping", status: "queued", schedule_name: "s" }]);
+    expect([...await db.sql`SELECT kind, status, schedule_name FROM claude_jobs WHERE id = ${jobId}`]).toEqual([{ kind: "ping", status: "queued", schedule_name: "s" }]);
     expect(await cron("remove", "s")).toMatchObject({ code: 0, stdout: 'schedule "s" removed (its jobs stay)\n' });
     expect(await rows()).toEqual([]);
 

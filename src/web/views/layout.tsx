@@ -7,7 +7,7 @@ import type { Children } from "@kitajs/html";
 import { VERSION } from "../../version.ts";
 import { esc } from "./format.ts";
 
-export type NavItem = "overview" | "jobs" | "queues" | "workers" | "new" | "none";
+export type NavItem = "overview" | "jobs" | "queues" | "workers" | "schedules" | "new" | "none";
 
 const HTMX_CONFIG = JSON.stringify({
   includeIndicatorStyles: false, allowEval: false, allowScriptTags: false, selfRequestsOnly: true,
@@ -18,6 +18,7 @@ const NAV: [NavItem, string, string][] = [
   ["overview", "/", "Overview"],
   ["jobs", "/jobs", "Jobs"],
   ["queues", "/queues", "Queues"],
+  ["schedules", "/schedules", "Schedules"],
   ["workers", "/workers", "Workers"],
 ];
 
