@@ -24,7 +24,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-const rows = async () => db.sql`SELECT name, paused_at IS NOT NULL AS paused, paused_by FROM claude_job_queues ORDER BY name`;
+const rows = async () => [...await db.sql`SELECT name, paused_at IS NOT NULL AS paused, paused_by FROM claude_job_queues ORDER BY name`].map((r) => ({ ...r }));
 
 describe("Queues", () => {
   test("a queue with no jobs can be paused, and is listed as paused with its author and time", async () => {
@@ -97,8 +97,8 @@ describe("claude-jobs queue", () => {
 
     const text = await cli("queue", "list");
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^QUEUE\s+STATE\s+QUEUED/);
-    expect(text.stdout).toMatch(/builds\s+paused\s+1\s+0\s+0/);
+    expect(text.stdout).toMatch(/^QUEUE\s+STATE\s+WAITING\s+QUEUED/);
+    expect(text.stdout).toMatch(/builds\s+paused\s+0\s+1\s+0\s+0/);
     expect(text.stdout).toContain(`${row!.paused_by} at `);
 
     const json = JSON.parse((await cli("queue", "list", "--json")).stdout);
@@ -109,6 +109,18 @@ describe("claude-jobs queue", () => {
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ changed: true, queue: { queue: "builds", paused: false } });
     expect((await cli("queue", "resume", "builds")).stdout).toContain("queue builds was not paused");
+  }, 30_000);
+
+  test("stats and workers say which queues are paused", async () => {
+    await insertJob(db, { queue: "held" });
+    await insertJob(db, { queue: "free" });
+    await queues.pause("held", { by: "ops" });
+    const stats = await cli("stats");
+    expect(stats.stdout).toMatch(/^held \(paused\)\s+0\s+1/m);
+    expect(stats.stdout).toMatch(/^free\s+0\s+1/m);
+    expect(stats.stdout).toContain("paused: held: no worker claims their jobs (claude-jobs queue resume NAME)");
+    expect(JSON.parse((await cli("stats", "--json")).stdout).paused).toEqual(["held"]);
+    expect((await cli("workers")).stdout).toContain("paused queues (claimed by no worker): held");
   }, 30_000);
 
   test("--by names who paused", async () => {

@@ -23,7 +23,7 @@ export const spec: CommandSpec = {
   positionals: ["action", "name?"],
 };
 
-const COLUMNS = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+const COLUMNS = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
 /** Who pauses from this shell: meaningful to a colleague, and no secret. */
 function defaultBy(): string {

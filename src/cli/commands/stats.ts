@@ -2,6 +2,7 @@
 
 import { Queue } from "../../queue/client.ts";
 import { jobUnserved } from "../../db/workers.ts";
+import { Queues } from "../../queue/queues.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { table } from "../format.ts";
 import { jsonText, visible } from "../terminal.ts";
@@ -20,14 +21,16 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
   const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 1 });
   try {
     // unserved: queued jobs no live worker handles (kind or queue); they would wait in silence.
-    const [stats, unserved] = await Promise.all([new Queue(db.sql).stats(), jobUnserved(db.sql)]);
+    // paused: queues no worker claims from (claude-jobs queue resume NAME).
+    const [stats, unserved, paused] = await Promise.all([new Queue(db.sql).stats(), jobUnserved(db.sql), new Queues(db.sql).paused()]);
     if (values.json) {
-      ctx.out(jsonText({ ...stats, unserved }));
+      ctx.out(jsonText({ ...stats, unserved, paused }));
       return 0;
     }
-    const rows = stats.queues.map((q) => [q.queue, ...COLUMNS.map((c) => String(q[c]))]);
+    const rows = stats.queues.map((q) => [q.queue + (paused.includes(q.queue) ? " (paused)" : ""), ...COLUMNS.map((c) => String(q[c]))]);
     rows.push(["(all)", ...COLUMNS.map((c) => String(stats[c]))]);
     ctx.out(table(["QUEUE", ...COLUMNS.map((c) => c.toUpperCase())], rows.map((r) => r.map(visible))));
+    if (paused.length > 0) ctx.out(visible(`paused: ${paused.join(", ")}: no worker claims their jobs (claude-jobs queue resume NAME)`));
     for (const u of unserved) {
       ctx.out(visible(`warning: ${u.jobs} queued job(s) of kind "${u.kind}" in queue "${u.queue}": no live worker handles this kind on this queue`));
     }

@@ -8,7 +8,7 @@ import type { QueueInfo } from "../../queue/queues.ts";
 import { Layout, PageHeader } from "./layout.tsx";
 import { esc, isoTime, relativeTime } from "./format.ts";
 
-const COUNTS = ["queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+const COUNTS = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
 export function QueuesPage(p: { queues: QueueInfo[]; notice?: string | null; signedIn?: boolean }) {
   return (
@@ -34,7 +34,7 @@ export function QueuesLive(p: { queues: QueueInfo[]; notice?: string | null }) {
               <thead>
                 <tr>
                   <th>Queue</th><th>State</th>
-                  {COUNTS.map((c) => <th class={`num${["scheduled", "finished", "cancelled"].includes(c) ? " hide-sm-y" : ""}`}>{c}</th>)}
+                  {COUNTS.map((c) => <th class={`num${["waiting", "scheduled", "finished", "cancelled"].includes(c) ? " hide-sm-y" : ""}`}>{c}</th>)}
                   <th class="hide-sm-y">Paused by</th><th></th>
                 </tr>
               </thead>
@@ -56,7 +56,7 @@ function QueueRow({ q, now }: { q: QueueInfo; now: Date }) {
       <td><a href={`/jobs?queue=${encodeURIComponent(q.queue)}`}>{esc(q.queue)}</a></td>
       <td><span class={`badge ${q.paused ? "s-paused" : "s-active"}`}>{q.paused ? "paused" : "active"}</span></td>
       {COUNTS.map((c) => (
-        <td class={`num${["scheduled", "finished", "cancelled"].includes(c) ? " hide-sm-y" : ""}${q[c] === 0 ? " zero" : ""}`}>{String(q[c])}</td>
+        <td class={`num${["waiting", "scheduled", "finished", "cancelled"].includes(c) ? " hide-sm-y" : ""}${q[c] === 0 ? " zero" : ""}`}>{String(q[c])}</td>
       ))}
       <td class="hide-sm-y">
         {q.paused ? <span title={isoTime(q.pausedAt)}>{esc(`${q.pausedBy ?? "?"}, ${relativeTime(q.pausedAt, now)}`)}</span> : ""}
