@@ -96,6 +96,9 @@ export async function ensureWorktree(p: EnsureParams): Promise<{ created: boolea
     return { created: false };
   }
   if (entry || existsSync(p.path)) await removeWorktree(p, { deleteBranch: false, env: p.env });
+  // What is left is no worktree git knows (an add killed before it registered
+  // the folder): the path is this job's own, so nothing else can be lost.
+  if (existsSync(p.path)) await rm(p.path, { recursive: true, force: true });
   await mkdir(resolve(p.path, ".."), { recursive: true, mode: 0o700 });
   if (await branchExists(p.repository, p.branch, p.env)) {
     await git(["worktree", "add", "--", p.path, p.branch], o);

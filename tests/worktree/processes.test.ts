@@ -98,6 +98,16 @@ describe("worktree jobs and worker processes", () => {
     });
   }
 
+  test("worker --worktree-ttl and --worktree-dir are checked before anything starts", async () => {
+    const env = cliEnv({ DATABASE_URL: db.url, ...GIT_ISOLATION });
+    const bad = await runCli(["worker", "--worktree-ttl=soon"], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--worktree-ttl: must be a duration");
+    const help = await runCli(["worker", "--help"], { env });
+    expect(help.stdout).toContain("--worktree-dir");
+    expect(help.stdout).toContain("CLAUDE_JOBS_WORKTREE_TTL");
+  });
+
   test("enqueue --worktree outside a git repository exits 2 naming payload.cwd and --worktree, and enqueues nothing", async () => {
     const plain = tempDir("wt-plain-");
     const env = cliEnv({ DATABASE_URL: db.url, ...GIT_ISOLATION });

@@ -4,7 +4,7 @@
 // in-process workers on a real database.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
 import { removeWorktree, worktreeFor } from "../../src/git/worktree.ts";
@@ -238,6 +238,35 @@ describe("a worktree per job", () => {
     expect(changedFiles(repo, w.baseCommit, w.branch)).toEqual(["pkg/app/new.ts"]);
     const init = JSON.parse(readFileSync(String(job.result?.stdoutLog), "utf8").split("\n")[0]!) as { cwd: string };
     expect(init.cwd).toBe(join(w.path, "pkg/app"));
+  });
+
+  test("a folder left half made at the job's worktree path (no worktree git knows) is replaced", async () => {
+    const repo = makeRepo();
+    const { queue, worktreeDir } = await startWorker({ queue: "half" });
+    const id = await enqueue(queue, "half-parked", { cwd: repo, prompt: "fake:write=a.txt:1" });
+    const { path } = worktreeFor(repo, id, worktreeDir);
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, "partial-checkout"), "x\n");
+    await queue.sql`UPDATE claude_jobs SET queue = 'half' WHERE id = ${id}`;
+    const job = await waitForJob(queue, id);
+    expect(job.status).toBe("finished");
+    expect(existsSync(join(path, "partial-checkout"))).toBe(false);
+    expect(changedFiles(repo, worktreeOf(job).baseCommit, worktreeOf(job).branch)).toEqual(["a.txt"]);
+    expect(worktreePaths(repo)).toEqual([repo, path]);
+  });
+
+  test("a worker's start prunes worktrees of jobs that ended longer ago than the TTL", async () => {
+    const repo = makeRepo();
+    const worktreeDir = tempDir("wt-root-");
+    let now = new Date("2030-01-01T00:00:00Z");
+    const { queue } = await startWorker({ queue: "prune-start", worktreeDir, now: () => now });
+    const w = worktreeOf(await waitForJob(queue, await enqueue(queue, "prune-start", { cwd: repo, prompt: "fake:write=a.txt:1" })));
+    await pool.stopAll(5000);
+    now = new Date(now.getTime() + 8 * 86_400_000);
+    await startWorker({ queue: "prune-start", worktreeDir, now: () => now });
+    expect(existsSync(w.path)).toBe(false);
+    expect(worktreePaths(repo)).toEqual([repo]);
+    expect(gitIn(repo, "rev-parse", w.branch)).toBe(w.headCommit);
   });
 
   test("worktrees of jobs that ended longer ago than the TTL are removed before a new one is made; branches stay", async () => {
