@@ -12,6 +12,10 @@ export { connect, createSql, type Sql } from "./db/connect.ts";
 export { migrate, checkSchema } from "./db/migrate.ts";
 export { Queue, type EnqueueParams, type ListFilter, type Stats } from "./queue/client.ts";
 export { Worker, type WorkerOptions, type StopOptions } from "./worker/worker.ts";
+export { Queues, type QueueInfo, type QueueChange } from "./queue/queues.ts";
+export {
+  cleanup, retentionTask, DEFAULT_RETENTION, type RetentionPolicy, type CleanupOptions, type CleanupReport,
+} from "./worker/retention.ts";
 export { HandlerRegistry } from "./handlers/registry.ts";
 export {
   PermanentJobError,
