@@ -25,23 +25,24 @@ WITH candidates AS MATERIALIZED (
   ORDER BY j.priority DESC, j.run_at
   LIMIT $2
   FOR UPDATE SKIP LOCKED
-), keyed AS (
-  SELECT c.id, c.concurrency_key, c.concurrency_limit,
-         row_number() OVER (PARTITION BY c.concurrency_key ORDER BY c.priority DESC, c.run_at) AS nth
-  FROM candidates c
-  WHERE c.concurrency_key IS NOT NULL
 ), chosen AS (
-  SELECT c.id, NULL::integer AS slot FROM candidates c WHERE c.concurrency_key IS NULL
-  UNION ALL
-  -- The nth candidate of a key takes the nth free slot of that key. The series
-  -- is read in its own order in every lateral run, so nth values give distinct slots.
-  SELECT k.id, s.slot FROM keyed k
-  CROSS JOIN LATERAL (
-    SELECT f.slot FROM generate_series(0, k.concurrency_limit - 1) AS f(slot)
-    WHERE NOT EXISTS (SELECT 1 FROM claude_jobs r WHERE r.status = 'running'
-                      AND r.concurrency_key = k.concurrency_key AND r.concurrency_slot = f.slot)
-    OFFSET k.nth - 1 LIMIT 1
-  ) s
+  -- The nth candidate of a key (in claim order) takes the nth free slot of
+  -- that key. The series is read in its own order in every lateral run, so
+  -- distinct nth give distinct slots. (nth is counted, not ranked with a
+  -- window: this session runs with sorting off, see CLAIM_SESSION_SETTINGS.)
+  SELECT c.id, s.slot
+  FROM candidates c
+  LEFT JOIN LATERAL (
+    SELECT f.slot FROM generate_series(0, c.concurrency_limit - 1) AS f(slot)
+    WHERE c.concurrency_key IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM claude_jobs r WHERE r.status = 'running'
+                      AND r.concurrency_key = c.concurrency_key AND r.concurrency_slot = f.slot)
+    OFFSET (SELECT count(*) FROM candidates e
+            WHERE e.concurrency_key = c.concurrency_key AND (e.priority > c.priority OR
+                  (e.priority = c.priority AND (e.run_at < c.run_at OR (e.run_at = c.run_at AND e.id < c.id)))))
+    LIMIT 1
+  ) s ON true
+  WHERE c.concurrency_key IS NULL OR s.slot IS NOT NULL
 )
 UPDATE claude_jobs j
 SET status = 'running', attempts = j.attempts + 1, worker_id = $1, started_at = clock_timestamp(),
