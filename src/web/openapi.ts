@@ -15,7 +15,7 @@
 // and 429 (wrong tokens, slowed down).
 
 import { VERSION } from "../version.ts";
-import { BulkBody, EnqueueBody } from "./api.ts";
+import { BulkBody, EnqueueBody, ScheduleBody } from "./api.ts";
 import { FollowUpBody } from "./review.tsx";
 
 type Json = Record<string, unknown>;
@@ -81,6 +81,17 @@ const queueAction = (operationId: string, summary: string) => ({
   },
 });
 
+const scheduleParam = {
+  name: "name", in: "path", required: true, description: "schedule name, URL-encoded",
+  schema: { type: "string", minLength: 1, maxLength: 100 },
+};
+const scheduleAction = (operationId: string, summary: string) => ({
+  post: {
+    operationId, summary, tags: ["schedules"], parameters: [scheduleParam],
+    responses: { 200: { description: "The schedule after the change", content: json(ref("Schedule")) }, ...mutation, 404: response("NoSchedule") },
+  },
+});
+
 const listParams = ["status", "queue", "kind", "q", "sort", "cursor", "limit"].map((name) => ({
   name, in: "query", required: false,
   schema: name === "limit" ? { type: "integer", minimum: 1, maximum: 500 }
@@ -121,6 +132,7 @@ export const OPENAPI = {
     { name: "jobs", description: "Enqueue, list, inspect and act on jobs" },
     { name: "operations", description: "Counts, workers, metrics and health" },
     { name: "queues", description: "Queues with their counts; pausing and resuming them" },
+    { name: "schedules", description: "Recurring jobs: cron schedules that enqueue one job per slot" },
     { name: "session", description: "Signing a browser in and out" },
   ],
   components: {
@@ -140,6 +152,7 @@ export const OPENAPI = {
       },
       CrossSite: { description: "A mutation from another site (Origin of another site, Sec-Fetch-Site cross-site or same-site)", content: json(ref("Error")) },
       NotFound: { description: "No such job", content: json(ref("Error")) },
+      NoSchedule: { description: "No schedule with that name", content: json(ref("Error")) },
       Conflict: { description: "Not allowed in the job's state", content: json(ref("Error")) },
       TooLarge: { description: "The body is over the limit (1 MiB by default); `field` is body", content: json(ref("Error")) },
       Misdirected: { description: "Loopback mode: the request was addressed to a host name other than localhost, 127.0.0.1 or [::1]", content: json(ref("Error")) },
@@ -202,6 +215,29 @@ export const OPENAPI = {
       Minute: { type: "object", properties: { minute: { type: "string", format: "date-time" }, finished: { type: "integer" }, failed: { type: "integer" } } },
       EnqueueBody: jsonSchema(EnqueueBody),
       BulkBody: jsonSchema(BulkBody),
+      ScheduleBody: jsonSchema(ScheduleBody),
+      Schedule: {
+        type: "object",
+        required: ["name", "expression", "timezone", "missed", "job", "paused", "pausedAt", "nextRunAt", "lastRunAt", "lastJobId", "lastJobStatus", "createdAt", "updatedAt"],
+        properties: {
+          name: { type: "string" }, expression: { type: "string" }, timezone: { type: "string", description: "IANA time zone of the expression" },
+          missed: { type: "string", description: "skip, once or all:N: what a tick does with slots missed while no worker ran" },
+          job: {
+            type: "object", description: "the template each slot enqueues, as validated at add",
+            properties: {
+              kind: { type: "string" }, queue: { type: "string" }, priority: { type: "integer" }, payload: { type: "object" }, maxAttempts: { type: "integer" },
+              concurrencyKey: { type: ["string", "null"] }, concurrencyLimit: { type: "integer" }, uniqueKey: { type: ["string", "null"] },
+              uniqueStates: { type: ["array", "null"], items: { type: "string" } },
+            },
+          },
+          paused: { type: "boolean" }, pausedAt: { type: ["string", "null"], format: "date-time" },
+          nextRunAt: { type: ["string", "null"], format: "date-time", description: "the next slot (null: none will come)" },
+          lastRunAt: { type: ["string", "null"], format: "date-time", description: "the slot of the last job, or when it was run by hand" },
+          lastJobId: { type: ["string", "null"], format: "uuid" },
+          lastJobStatus: { type: ["string", "null"], description: "null: no job yet, or it was deleted" },
+          createdAt: { type: "string", format: "date-time" }, updatedAt: { type: "string", format: "date-time" },
+        },
+      },
       FollowUpBody: jsonSchema(FollowUpBody),
       Diff: {
         type: "object", required: ["state"],
@@ -308,6 +344,36 @@ export const OPENAPI = {
     },
     "/api/queues/{name}/pause": queueAction("pauseQueue", "Pause a queue (it need not have jobs yet): no worker claims its jobs; running jobs finish. Pausing a paused queue keeps the first pause"),
     "/api/queues/{name}/resume": queueAction("resumeQueue", "Resume a paused queue; idle workers are woken at once"),
+    "/api/schedules": {
+      get: { operationId: "listSchedules", summary: "Every schedule with its next run, last run and last job", tags: ["schedules"], responses: { 200: { description: "Schedules by name", content: json({ type: "array", items: ref("Schedule") }) }, ...guarded } },
+      post: {
+        operationId: "addSchedule", summary: "Add a schedule, or replace the one with that name (paused stays paused); the template is validated as an enqueue", tags: ["schedules"],
+        requestBody: { required: true, content: json(ref("ScheduleBody")) },
+        responses: {
+          201: { description: "Added", headers: { Location: { description: "the schedule's URL", schema: { type: "string" } } }, content: json(ref("Schedule")) },
+          200: { description: "Replaced", headers: { Location: { description: "the schedule's URL", schema: { type: "string" } } }, content: json(ref("Schedule")) },
+          ...mutation,
+        },
+      },
+    },
+    "/api/schedules/{name}": {
+      get: { operationId: "getSchedule", summary: "One schedule", tags: ["schedules"], parameters: [scheduleParam], responses: { 200: { description: "The schedule", content: json(ref("Schedule")) }, ...guarded, 404: response("NoSchedule") } },
+      delete: { operationId: "removeSchedule", summary: "Remove a schedule (its jobs stay)", tags: ["schedules"], parameters: [scheduleParam], responses: { 204: { description: "Removed" }, ...mutation, 404: response("NoSchedule") } },
+    },
+    "/api/schedules/{name}/pause": scheduleAction("pauseSchedule", "Pause a schedule: no slot enqueues a job until it is resumed"),
+    "/api/schedules/{name}/resume": scheduleAction("resumeSchedule", "Resume a schedule from its next slot (the slots of the pause are not caught up)"),
+    "/api/schedules/{name}/run": {
+      post: {
+        operationId: "runSchedule", summary: "Enqueue one job from the schedule's template now (also when paused)", tags: ["schedules"], parameters: [scheduleParam],
+        responses: {
+          201: {
+            description: "The job enqueued, and the schedule", headers: { Location: { description: "the job's URL", schema: { type: "string" } } },
+            content: json({ type: "object", required: ["jobId", "schedule"], properties: { jobId: { type: "string", format: "uuid" }, schedule: ref("Schedule") } }),
+          },
+          ...mutation, 404: response("NoSchedule"), 409: response("Conflict"),
+        },
+      },
+    },
     "/api/workers": { get: { operationId: "listWorkers", summary: "Live workers and the jobs they run", tags: ["operations"], responses: { 200: { description: "Workers", content: json({ type: "array", items: ref("Worker") }) }, ...guarded } } },
     "/api/throughput": { get: { operationId: "getThroughput", summary: "Jobs finished and failed per minute, last hour", tags: ["operations"], responses: { 200: { description: "Minutes, oldest first", content: json({ type: "array", items: ref("Minute") }) }, ...guarded } } },
     "/metrics": {
