@@ -4,7 +4,8 @@
 // (linked), and Run now and Pause/Resume buttons. The buttons are forms
 // (they work without script; the action redirects back) that htmx posts in
 // place, getting this table back. The table refreshes every 5 s. Every
-// piece of schedule data goes through esc: names and payloads are anyone's.
+// piece of schedule data goes through esc, in attributes too (the JSX
+// escapes only '"' there): names and payloads are anyone's text.
 
 import type { ScheduleInfo } from "../../schedule/schedules.ts";
 import { Layout, PageHeader, StatusBadge } from "./layout.tsx";
@@ -58,7 +59,7 @@ function ScheduleRow({ s, now }: { s: ScheduleInfo; now: Date }) {
   const base = `/schedules/${encodeURIComponent(s.name)}`;
   const toggle = s.paused ? "resume" : "pause";
   return (
-    <tr data-schedule={s.name} data-paused={s.paused ? "true" : "false"}>
+    <tr data-schedule={esc(s.name)} data-paused={s.paused ? "true" : "false"}>
       <td class="schedule-name">{esc(s.name)}</td>
       <td>
         <code>{esc(s.expression)}</code>
@@ -67,7 +68,7 @@ function ScheduleRow({ s, now }: { s: ScheduleInfo; now: Date }) {
       <td><span class={`badge ${s.paused ? "s-paused" : "s-active"}`}>{s.paused ? "paused" : "active"}</span></td>
       <td class="hide-sm-y">
         <div>{esc(`${s.job.kind} on ${s.job.queue}`)}</div>
-        <div class="muted small schedule-payload" title={JSON.stringify(s.job.payload)}>{esc(payloadText(s))}</div>
+        <div class="muted small schedule-payload" title={esc(JSON.stringify(s.job.payload))}>{esc(payloadText(s))}</div>
       </td>
       <td>
         {s.paused ? <span class="muted">paused</span>
