@@ -51,8 +51,7 @@ CREATE UNIQUE INDEX claude_jobs_unique_key ON claude_jobs (unique_key)
 -- cannot be written. The rows stay after the release: they are the chain the
 -- job page shows. No foreign keys: they would forbid TRUNCATE claude_jobs and
 -- add two lookups to every delete; the triggers below remove the rows of
--- deleted jobs instead. (Only jobs in a final state are deleted by
--- claude-jobs, and those have released their dependents already.)
+-- deleted jobs instead.
 CREATE TABLE claude_job_deps (
   job_id    uuid NOT NULL,
   parent_id uuid NOT NULL,
@@ -61,8 +60,20 @@ CREATE TABLE claude_job_deps (
 );
 CREATE INDEX claude_job_deps_parent ON claude_job_deps (parent_id);
 
+-- A deleted job that had not finished can never release its dependents, so
+-- they end cancelled, naming it (and theirs after them, by the release trigger).
 CREATE FUNCTION claude_jobs_forget_deps() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  UPDATE claude_jobs j
+  SET status = 'cancelled', finished_at = now(),
+      error = 'cancelled because job ' || gone.parent_id || ', which it waited for, was deleted'
+  FROM (
+    SELECT DISTINCT ON (d.job_id) d.job_id, d.parent_id
+    FROM old_rows o JOIN claude_job_deps d ON d.parent_id = o.id
+    WHERE o.has_dependents AND o.status <> 'finished'
+    ORDER BY d.job_id, d.parent_id
+  ) gone
+  WHERE j.id = gone.job_id AND j.status = 'waiting';
   DELETE FROM claude_job_deps d USING old_rows o WHERE d.job_id = o.id;
   DELETE FROM claude_job_deps d USING old_rows o WHERE o.has_dependents AND d.parent_id = o.id;
   RETURN NULL;

@@ -7,7 +7,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "./app.tsx";
 import { InputError, NotFoundError } from "../errors.ts";
-import { bulkAction, enqueueFromInput, formToInput } from "./job-input.ts";
+import { bulkAction, formToInput, submitFromInput } from "./job-input.ts";
 import { listUrl, parseListQuery } from "./list-query.ts";
 import { EnqueuePage, type EnqueueValues } from "./views/forms.tsx";
 import { SchedulesLive } from "./views/schedules.tsx";
@@ -63,8 +63,8 @@ export function actionRoutes(deps: AppDeps) {
     .post("/jobs", async ({ body, set }) => {
       const form = single(body as Form);
       try {
-        const id = await enqueueFromInput(queue, formToInput(form));
-        return redirect(`/jobs/${id}?done=enqueued`);
+        const { id, duplicate, status } = await submitFromInput(queue, formToInput(form));
+        return redirect(`/jobs/${id}?done=${duplicate ? "duplicate" : status === "waiting" ? "enqueued-waiting" : "enqueued"}`);
       } catch (e: unknown) {
         if (!(e instanceof InputError)) throw e;
         set.status = 422;

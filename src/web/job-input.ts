@@ -72,6 +72,9 @@ export function formToInput(form: Record<string, string | undefined>): EnqueueIn
     priority: formInt("priority", form.priority),
     max_attempts: formInt("max_attempts", form.max_attempts),
     delay: blank(form.delay),
+    unique_key: blank(form.unique_key),
+    // Job ids, separated by commas or white space.
+    after: blank(form.after)?.split(/[\s,]+/).filter((id) => id !== ""),
   };
 }
 

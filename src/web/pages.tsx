@@ -26,7 +26,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Fixed texts for the ?done= notice after an action: never the query's own text. */
 export const NOTICES: Record<string, string> = {
-  enqueued: "Job enqueued.", retried: "Job queued again.", cancelled: "Job cancelled.",
+  enqueued: "Job enqueued.", "enqueued-waiting": "Job enqueued: it waits for the jobs it was enqueued after.",
+  duplicate: "Nothing enqueued: this job holds the unique key you gave.", retried: "Job queued again.", cancelled: "Job cancelled.",
   "cancel-requested": "Cancel requested: the worker is stopping the job.", "run-now": "Job is due now.",
   deleted: "Job deleted.", "bulk-retry": "Bulk retry done.", "bulk-cancel": "Bulk cancel done.",
   "schedule-run": "Schedule run: one job enqueued.", "schedule-pause": "Schedule paused.", "schedule-resume": "Schedule resumed from its next slot.",

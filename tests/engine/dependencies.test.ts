@@ -144,3 +144,22 @@ describe("dependencies", () => {
     expect(queued!.n).toBe(150);
   });
 });
+
+describe("dependencies and deletion", () => {
+  test("deleting a job that has not finished cancels what waits for it, naming it; a finished one's deletion changes nothing", async () => {
+    const parent = await queue.enqueue({ kind: "x", payload: {} });
+    const child = await queue.enqueue({ kind: "x", payload: {}, after: [parent] });
+    await queue.delete(parent);
+    const c = await jobRow(db.sql, child);
+    expect(c.status).toBe("cancelled");
+    expect(c.error).toBe(`cancelled because job ${parent}, which it waited for, was deleted`);
+    const [deps] = await db.sql`SELECT count(*)::int AS n FROM claude_job_deps WHERE parent_id = ${parent}`;
+    expect(deps!.n).toBe(0);
+
+    const done = await queue.enqueue({ kind: "x", payload: {} });
+    const released = await queue.enqueue({ kind: "x", payload: {}, after: [done] });
+    await db.sql`UPDATE claude_jobs SET status = 'finished', finished_at = now() WHERE id = ${done}`;
+    await queue.delete(done);
+    expect((await jobRow(db.sql, released)).status).toBe("queued");
+  });
+});

@@ -145,6 +145,23 @@ describe("form actions", () => {
     expect(await bad.text()).toContain('data-error-field="priority"');
   });
 
+  test("the form's unique key and after: a duplicate leads to the holder, a dependent waits, bad ids name the field", async () => {
+    const form = { prompt: "nightly review", cwd: "/tmp", unique_key: "form-nightly" };
+    const first = await f.request("POST", "/jobs", { form });
+    const holder = /\/jobs\/([0-9a-f-]{36})\?done=enqueued$/.exec(first.headers.get("location")!)![1]!;
+    const again = await f.request("POST", "/jobs", { form });
+    expect(again.headers.get("location")).toBe(`/jobs/${holder}?done=duplicate`);
+    const page = await (await f.request("GET", `/jobs/${holder}?done=duplicate`)).text();
+    expect(page).toContain("Nothing enqueued: this job holds the unique key you gave.");
+    expect(page).toContain("form-nightly");
+    const child = await f.request("POST", "/jobs", { form: { prompt: "after it", cwd: "/tmp", after: ` ${holder}, ` } });
+    const childId = /\/jobs\/([0-9a-f-]{36})\?done=enqueued-waiting$/.exec(child.headers.get("location")!)![1]!;
+    expect((await f.queue.get(childId)).status).toBe("waiting");
+    const bad = await f.request("POST", "/jobs", { form: { prompt: "x", cwd: "/tmp", after: "nope" }, headers: { accept: "text/html" } });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain('data-error-field="after[0]"');
+  });
+
   test("cancel, retry, run now and delete each change the job and redirect back", async () => {
     const queued = await insertJob(f.db);
     let r = await f.request("POST", `/jobs/${queued}/cancel`);

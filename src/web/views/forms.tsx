@@ -1,5 +1,6 @@
 /** @jsxImportSource @kitajs/html */
-// The enqueue form (prompt, cwd, queue, priority, delay, max attempts, model)
+// The enqueue form (prompt, cwd, queue, priority, delay, max attempts, model,
+// unique key, after)
 // and the login form. Values a user typed come back escaped after an error.
 
 import { Head, Layout, Logo, PageHeader } from "./layout.tsx";
@@ -13,6 +14,8 @@ export interface EnqueueValues {
   delay?: string;
   max_attempts?: string;
   model?: string;
+  unique_key?: string;
+  after?: string;
 }
 
 function Field(p: { name: keyof EnqueueValues; label: string; hint?: string; values: EnqueueValues; type?: string; placeholder?: string; required?: boolean; wide?: boolean }) {
@@ -42,6 +45,8 @@ export function EnqueuePage(p: { values: EnqueueValues; error?: { field: string;
         <Field name="delay" label="Delay" values={v} placeholder="e.g. 10m, 2h" hint="Empty: run as soon as possible." />
         <Field name="max_attempts" label="Max attempts" values={v} type="number" placeholder="3" />
         <Field name="model" label="Model" values={v} placeholder="default model" hint="An alias like sonnet or opus, or a model id." />
+        <Field name="unique_key" label="Unique key" values={v} placeholder="e.g. nightly-review" hint="If a job with this key is waiting, queued or running, nothing is enqueued and you see that job." />
+        <Field name="after" label="After" values={v} wide placeholder="job ids, separated by spaces or commas" hint="Runs once these jobs have finished; cancelled if one fails or is cancelled." />
         <div class="form-actions wide">
           <button class="button primary" type="submit">Enqueue job</button>
           <a class="button ghost" href="/jobs">Cancel</a>

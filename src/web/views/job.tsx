@@ -81,7 +81,8 @@ export function JobLive({ job }: { job: JobRecord }) {
         <Fact label="Ended" value={relativeTime(job.finishedAt, now)} title={isoTime(job.finishedAt)} />
         <Fact label="Duration" value={formatDuration(jobDurationMs(job, now))} />
         <Fact label="Worker" value={job.workerId === null ? "–" : `#${job.workerId}`} />
-        {job.concurrencyKey ? <Fact label="Concurrency key" value={job.concurrencyKey} mono wide /> : ""}
+        {job.concurrencyKey ? <Fact label={job.concurrencyLimit > 1 ? `Concurrency key (at most ${job.concurrencyLimit} at once)` : "Concurrency key"} value={job.concurrencyKey} mono wide /> : ""}
+        {job.uniqueKey ? <Fact label="Unique key" value={job.uniqueKey} mono wide /> : ""}
       </dl>
       {job.errors.length > 0 ? (
         <section class="card">
@@ -122,7 +123,7 @@ function Actions({ job, status }: { job: JobRecord; status: string }) {
     <>
       {status === "scheduled" ? <ActionButton job={job} action="run-now" label="Run now" cls="primary" /> : ""}
       {job.status === "failed" || job.status === "cancelled" ? <ActionButton job={job} action="retry" label="Retry" cls="primary" /> : ""}
-      {(job.status === "queued" || job.status === "running") && !job.cancelRequestedAt ? (
+      {(job.status === "waiting" || job.status === "queued" || job.status === "running") && !job.cancelRequestedAt ? (
         <ActionButton job={job} action="cancel" label="Cancel" cls="danger"
           confirm={job.status === "running" ? "Cancel this running job? Its processes are stopped." : "Cancel this job?"} />
       ) : ""}
