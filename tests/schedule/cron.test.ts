@@ -78,6 +78,14 @@ describe("daylight saving time", () => {
     ]);
   });
 
+  test("a daily slot in the repeated hour runs once (New York, autumn)", () => {
+    // 1 November 2026 02:00 EDT -> 01:00 EST: 01:30 happens at 05:30Z and again at 06:30Z.
+    expect(slots("30 1 * * *", "America/New_York", "2026-10-31T12:00:00Z", 2)).toEqual([
+      "2026-11-01T05:30:00.000Z", // 01:30 EDT
+      "2026-11-02T06:30:00.000Z", // 01:30 EST, the next day
+    ]);
+  });
+
   test("every 30 minutes: the skipped hour has no slots, the repeated hour one of each (New York)", () => {
     // 8 March 2026 02:00 EST -> 03:00 EDT.
     expect(slots("*/30 * * * *", "America/New_York", "2026-03-08T06:15:00Z", 3)).toEqual([
