@@ -8,12 +8,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
 import { removeWorktree, worktreeFor } from "../../src/git/worktree.ts";
-import { createClaudeHandler, type ClaudeHandlerOptions, type WorktreeResult } from "../../src/handlers/claude/index.ts";
+import { createClaudeHandler, validateClaudePayload, type ClaudeHandlerOptions, type WorktreeResult } from "../../src/handlers/claude/index.ts";
 import type { JobRecord } from "../../src/handlers/types.ts";
 import { Queue } from "../../src/queue/client.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { WorkerPool } from "../helpers/engine.ts";
-import { FAKE_PASS_ENV } from "../handlers/claude-helpers.ts";
+import { FAKE_PASS_ENV, makeJob, runJob } from "../handlers/claude-helpers.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { waitForJob } from "../claude/helpers.ts";
 import { changedFiles, gitIn, makeRepo, staleEntries, tempDir, worktreeEnv, worktreePaths } from "./helpers.ts";
 
@@ -284,6 +285,24 @@ describe("a worktree per job", () => {
     expect(worktreePaths(repo).sort()).toEqual([repo, recent.path, third.path].sort());
     expect(staleEntries(repo)).toBe("");
     expect(gitIn(repo, "rev-parse", old.branch)).toBe(old.headCommit);
+  });
+});
+
+describe("aborted runs", () => {
+  test("a run stopped because its worker lost ownership leaves the agent's work uncommitted for the attempt that follows", async () => {
+    const repo = makeRepo();
+    const worktreeDir = tempDir("wt-root-");
+    const handler = createClaudeHandler({ logDir: tempDir("wt-logs-"), killGraceMs: 500, env: worktreeEnv(), passEnv: FAKE_PASS_ENV, worktreeDir });
+    const job = makeJob(validateClaudePayload({ cwd: repo, worktree: true, prompt: "fake:write=a.txt:1 fake:sleep=30s" }) as unknown as Record<string, unknown>);
+    const { path, branch } = worktreeFor(repo, job.id, worktreeDir);
+    const stop = new AbortController();
+    const running = runJob(handler, job, stop.signal);
+    await waitFor("the agent's edit", async () => existsSync(join(path, "a.txt")) || undefined);
+    stop.abort({ kind: "lost_ownership", message: "this worker lost its database session" });
+    const { error } = await running;
+    expect(error?.message).toContain("lost its database session");
+    expect(gitIn(path, "status", "--porcelain")).toBe("?? a.txt");
+    expect(gitIn(repo, "rev-parse", branch)).toBe(gitIn(repo, "rev-parse", "HEAD"));
   });
 });
 

@@ -212,7 +212,11 @@ async function runCli(
   };
   const stderrTail = await tailFile(logs.stderrPath, 20, 8192, stderrStart);
   const succeeded = run.exitCode === 0 && !run.stoppedBy && summary.subtype !== null && !summary.isError;
-  if (wt) {
+  // A worker that lost its database session leaves the worktree as it is: the
+  // job may be rescued onto this host's same worktree at any moment, and the
+  // attempt that runs next commits what is there.
+  const lostOwnership = (signal.reason as AbortReason | undefined)?.kind === "lost_ownership";
+  if (wt && !lostOwnership) {
     try {
       result.worktree = await finishWorktree(wt.prepared,
         { jobId: job.id, attempt: job.attempts, resultText: summary.result, failed: !succeeded }, wt.settings);
