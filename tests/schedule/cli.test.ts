@@ -4,7 +4,8 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import { cliEnv, runCli } from "../helpers/cli.ts";
+import { cliEnv, runCli, spawnCli } from "../helpers/cli.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 setDefaultTimeout(60_000);
 
@@ -127,5 +128,29 @@ describe("remove, pause, resume, run", () => {
     expect(help.stdout).toContain("claude-jobs cron add <name>");
     expect(help.stdout).toContain("--missed=<value>");
     expect((await runCli(["--help"], { env })).stdout).toMatch(/\n  cron +Recurring jobs/);
+  });
+});
+
+describe("claude-jobs worker", () => {
+  test("runs the scheduler: a due slot becomes one job, and the schedule moves to its next slot", async () => {
+    await cron("add", "due", "* * * * *", "--kind=ping", "--queue=cron-test", '--payload={"n":1}');
+    // Due a few minutes ago, as if no worker had run since: no waiting for a real slot.
+    await db.sql`UPDATE claude_job_schedules SET next_run_at = date_trunc('minute', now()) - interval '3 minutes'`;
+    const worker = spawnCli(["worker", "--queues=elsewhere", "--concurrency=1"], env);
+    try {
+      const [job] = await waitFor("the slot's job", async () => {
+        const rows = await db.sql`SELECT kind, queue, payload, schedule_slot FROM claude_jobs WHERE schedule_name = 'due'`;
+        return rows.length > 0 && rows;
+      }, { timeoutMs: 20_000 });
+      expect(job).toMatchObject({ kind: "ping", queue: "cron-test", payload: { n: 1 } });
+      const [schedule] = await db.sql`SELECT next_run_at > now() AS ahead, last_run_at >= ${job!.schedule_slot} AS last FROM claude_job_schedules`;
+      expect(schedule).toEqual({ ahead: true, last: true });
+      // once (the default): one catch-up job for the four due slots, not one per slot (a
+      // minute that turns meanwhile adds its own slot, later than this one).
+      expect(await db.sql`SELECT 1 FROM claude_jobs WHERE schedule_slot <= ${job!.schedule_slot}`).toHaveLength(1);
+    } finally {
+      worker.proc.kill("SIGTERM");
+      expect(await worker.exited).toBe(0);
+    }
   });
 });
