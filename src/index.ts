@@ -10,12 +10,16 @@
 
 export { connect, createSql, type Sql } from "./db/connect.ts";
 export { migrate, checkSchema } from "./db/migrate.ts";
-export { Queue, type EnqueueParams, type ListFilter, type Stats } from "./queue/client.ts";
+export { Queue, type EnqueueOutcome, type EnqueueParams, type ListFilter, type Stats } from "./queue/client.ts";
 export { Worker, type WorkerOptions, type StopOptions } from "./worker/worker.ts";
 export { Queues, type QueueInfo, type QueueChange } from "./queue/queues.ts";
 export {
   cleanup, retentionTask, DEFAULT_RETENTION, type RetentionPolicy, type CleanupOptions, type CleanupReport,
 } from "./worker/retention.ts";
+export {
+  Schedules, type ScheduleInfo, type ScheduleParams, type SchedulesOptions,
+} from "./schedule/schedules.ts";
+export { schedulerTask, enqueueDueSlots, type ScheduleTick } from "./schedule/scheduler.ts";
 export { HandlerRegistry } from "./handlers/registry.ts";
 export {
   PermanentJobError,

@@ -8,6 +8,7 @@ import insertUnique from "../../sql/queries/job_insert_unique.sql" with { type: 
 import uniqueHolders from "../../sql/queries/job_unique_holders.sql" with { type: "text" };
 import lockParents from "../../sql/queries/job_lock_parents.sql" with { type: "text" };
 import depsInsert from "../../sql/queries/job_deps_insert.sql" with { type: "text" };
+import dependencies from "../../sql/queries/job_dependencies.sql" with { type: "text" };
 import claimAny from "../../sql/queries/job_claim_any.sql" with { type: "text" };
 import claimQueues from "../../sql/queries/job_claim_queues.sql" with { type: "text" };
 import completeMany from "../../sql/queries/job_complete_many.sql" with { type: "text" };
@@ -118,6 +119,35 @@ export async function jobUniqueHolders(sql: Queryable, keys: string[]): Promise<
 export async function jobLockParents(sql: Queryable, ids: string[]): Promise<Map<string, JobStatus>> {
   const rows = await run(sql, lockParents, [ids]);
   return new Map(rows.map((r) => [r.id as string, r.status as JobStatus]));
+}
+
+/** A job on either side of a dependency, as the job page and `show` list it. */
+export interface RelatedJob {
+  id: string;
+  kind: string;
+  status: JobStatus;
+  runAt: Date;
+  /** The first 200 characters of a Claude job's prompt; null for other kinds. */
+  prompt: string | null;
+}
+
+export interface JobDependencies {
+  /** What the job waits (or waited) for. */
+  parents: RelatedJob[];
+  /** What waits (or waited) for the job. */
+  dependents: RelatedJob[];
+}
+
+/** At most `limit` of each. */
+export async function jobDependencies(sql: Queryable, id: string, limit = 100): Promise<JobDependencies> {
+  const rows = await run(sql, dependencies, [id, limit]);
+  const related = (r: Row): RelatedJob => ({
+    id: r.id as string, kind: r.kind as string, status: r.status as JobStatus, runAt: r.run_at as Date, prompt: (r.prompt as string | null) ?? null,
+  });
+  return {
+    parents: rows.filter((r) => r.relation === "parent").map(related),
+    dependents: rows.filter((r) => r.relation === "dependent").map(related),
+  };
 }
 
 export async function jobDepsInsert(sql: Queryable, jobId: string, parentIds: string[]): Promise<void> {

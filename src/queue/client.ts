@@ -206,6 +206,13 @@ export class Queue {
     throw new ConflictError(`job ${id} is ${job.status}; cancel it before deleting it`);
   }
 
+  /** What a job waits for, and what waits for it (at most 100 of each). */
+  async dependencies(id: string): Promise<jobs.JobDependencies> {
+    const checked = validateId("id", id);
+    await this.get(checked); // a NotFoundError for an unknown id
+    return jobs.jobDependencies(this.sql, checked);
+  }
+
   async workers(): Promise<WorkerInfo[]> {
     return workerListLive(this.sql);
   }

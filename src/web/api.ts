@@ -103,6 +103,7 @@ export function apiRoutes(deps: AppDeps) {
       return jobs;
     })
     .get("/api/jobs/:id", ({ params }) => queue.get(params.id))
+    .get("/api/jobs/:id/dependencies", ({ params }) => queue.dependencies(params.id))
     .post("/api/jobs", async ({ body, set }) => {
       // 201 and the new job; 200 and the job holding the unique key when nothing was inserted.
       const { id, duplicate } = await submitFromInput(queue, body);

@@ -63,6 +63,9 @@ const guarded = {
 const mutation = { ...guarded, 403: response("CrossSite") };
 const withId = { ...guarded, 404: response("NotFound") };
 
+const relatedJob = { type: "object", properties: { id: { type: "string" }, kind: { type: "string" }, status: { type: "string" }, runAt: { type: "string" }, prompt: { type: ["string", "null"] } } };
+const dependenciesSchema = { type: "object", required: ["parents", "dependents"], properties: { parents: { type: "array", items: relatedJob }, dependents: { type: "array", items: relatedJob } } };
+
 /** POST /api/jobs answers the job, saying whether it was inserted or held the unique key. */
 const enqueued = { allOf: [ref("Job"), { type: "object", required: ["duplicate"], properties: { duplicate: { type: "boolean" } } }] };
 
@@ -301,6 +304,12 @@ export const OPENAPI = {
           200: { description: "What changed", content: json({ type: "object", properties: { action: { type: "string" }, matched: { type: "integer" }, changed: { type: "integer" }, ids: { type: "array", items: { type: "string" } } } }) },
           ...mutation,
         },
+      },
+    },
+    "/api/jobs/{id}/dependencies": {
+      get: {
+        operationId: "getJobDependencies", summary: "What a job waits for (parents) and what waits for it (dependents), at most 100 of each", tags: ["jobs"], parameters: [idParam],
+        responses: { 200: { description: "Both lists", content: json(dependenciesSchema) }, ...withId },
       },
     },
     "/api/jobs/{id}": {

@@ -85,7 +85,8 @@ export function pageRoutes(deps: AppDeps) {
       // The result names the model the run used; an older or partial one may not, but its output does.
       const outputModel = typeof job.result?.model === "string" && job.result.model !== "" ? null : await modelFromLogs(logs);
       const review = await reviewOf(deps, job);
-      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} outputModel={outputModel} review={review} />;
+      const dependencies = await queue.dependencies(job.id);
+      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} outputModel={outputModel} review={review} dependencies={dependencies} />;
     })
     .get("/jobs/:id/patch", async ({ params }) => patchResponse(await queue.get(pageId(params.id))))
     .get("/partials/jobs/:id", async ({ params }) => <JobLive job={await queue.get(pageId(params.id))} />)

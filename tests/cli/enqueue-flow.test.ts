@@ -120,3 +120,42 @@ describe("POST /api/jobs", () => {
     }
   });
 });
+
+describe("what a job runs after, and what runs after it", () => {
+  test("show lists both (and --json has them); the API and the job page too, escaped", async () => {
+    const parent = (await cli('--payload={}')).stdout.trim();
+    await db.sql`UPDATE claude_jobs SET kind = 'claude', payload = ${db.sql.json({ prompt: "<b>build</b> it", cwd: "/tmp" })} WHERE id = ${parent}`;
+    const child = (await cli("--payload={}", `--after=${parent}`)).stdout.trim();
+    const text = await runCli(["show", child, `--database-url=${db.url}`]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`runs after:\n  ${parent}  queued  claude  <b>build</b> it`);
+    const ofParent = await runCli(["show", parent, `--database-url=${db.url}`]);
+    expect(ofParent.stdout).toContain(`runs before:\n  ${child}  waiting  mail`);
+    const json = JSON.parse((await runCli(["show", child, "--json", `--database-url=${db.url}`])).stdout);
+    expect(json.after.map((j: { id: string }) => j.id)).toEqual([parent]);
+    expect(json.dependents).toEqual([]);
+  });
+});
+
+describe("dependencies in the dashboard and API", () => {
+  let f: WebFixture;
+  beforeAll(async () => { f = await webFixture(); });
+  afterAll(() => f.db.drop());
+
+  test("GET /api/jobs/:id/dependencies and the job page's Dependencies section", async () => {
+    const parent = await f.queue.enqueue({ kind: "claude", payload: { prompt: "<img src=x onerror=alert(1)>", cwd: "/tmp" } });
+    const child = await f.queue.enqueue({ kind: "mail", payload: {}, after: [parent] });
+    const api = await f.request("GET", `/api/jobs/${child}/dependencies`);
+    expect(api.status).toBe(200);
+    expect(await api.json()).toMatchObject({ parents: [{ id: parent, status: "queued", kind: "claude" }], dependents: [] });
+    expect((await f.request("GET", "/api/jobs/0192f1c4-7b1e-7cc0-8d2a-5e1f0a9b3c4d/dependencies")).status).toBe(404);
+    const page = await (await f.request("GET", `/jobs/${child}`)).text();
+    expect(page).toContain("Waiting for 1 of 1 job to finish");
+    expect(page).toContain(`href="/jobs/${parent}"`);
+    const parentPage = await (await f.request("GET", `/jobs/${parent}`)).text();
+    expect(parentPage).toContain("Runs before");
+    expect(parentPage).toContain(`href="/jobs/${child}"`);
+    expect(parentPage).not.toContain("<img src=x");
+    expect(parentPage).toContain("&lt;img src=x onerror=alert(1)&gt;");
+  });
+});

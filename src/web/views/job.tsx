@@ -11,6 +11,8 @@ import { renderStream } from "./stream.tsx";
 import type { Review } from "../review.tsx";
 import { ChangesSection } from "./diff.tsx";
 import { ChainSection } from "./chain.tsx";
+import { DependenciesSection } from "./deps.tsx";
+import type { JobDependencies } from "../../db/jobs.ts";
 import {
   displayStatus, esc, formatDuration, formatUsd, isFinal, isoTime, jobDurationMs, jobLabel, relativeTime, shortId,
 } from "./format.ts";
@@ -25,6 +27,8 @@ export interface JobPageProps {
   outputModel?: string | null;
   /** A worktree job's changes and chain (src/web/review.tsx); null for other jobs. */
   review?: Review | null;
+  /** What the job waits for and what waits for it. */
+  dependencies?: JobDependencies | null;
 }
 
 export function JobPage(p: JobPageProps) {
@@ -41,6 +45,7 @@ export function JobPage(p: JobPageProps) {
           <pre class="prompt-text" data-prompt>{esc(prompt)}</pre>
         </section>
       ) : ""}
+      {p.dependencies ? <DependenciesSection job={job} deps={p.dependencies} /> : ""}
       <ResultCard job={job} outputModel={p.outputModel ?? null} />
       {p.review ? <ChangesSection job={job} changes={p.review.changes} discardBlocked={p.review.discardBlocked} /> : ""}
       {p.review?.chain ? <ChainSection job={job} chain={p.review.chain} followUpBlocked={p.review.followUpBlocked} /> : ""}
