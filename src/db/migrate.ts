@@ -12,6 +12,9 @@ import m003 from "../../sql/migrations/003_liveness.sql" with { type: "text" };
 import m004 from "../../sql/migrations/004_waiting.sql" with { type: "text" };
 import m005 from "../../sql/migrations/005_flow.sql" with { type: "text" };
 import m006 from "../../sql/migrations/006_schedules.sql" with { type: "text" };
+import m007 from "../../sql/migrations/007_usage_limits.sql" with { type: "text" };
+import m008 from "../../sql/migrations/008_budgets.sql" with { type: "text" };
+import m009 from "../../sql/migrations/009_webhooks.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -27,6 +30,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "004_waiting.sql", sql: m004 },
   { version: 5, name: "005_flow.sql", sql: m005 },
   { version: 6, name: "006_schedules.sql", sql: m006 },
+  { version: 7, name: "007_usage_limits.sql", sql: m007 },
+  { version: 8, name: "008_budgets.sql", sql: m008 },
+  { version: 9, name: "009_webhooks.sql", sql: m009 },
 ];
 
 const MIGRATOR_LOCK = 17225; // pg_advisory_xact_lock(17225, 0): the migrator's lock

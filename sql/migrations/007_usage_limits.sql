@@ -1,0 +1,1 @@
+-- 007: usage limits (account pauses). Filled in by the usage-limit work.

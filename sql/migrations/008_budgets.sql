@@ -1,0 +1,1 @@
+-- 008: queue budgets and spend accounting. Filled in by the budget work.

@@ -1,0 +1,1 @@
+-- 009: webhook outbox and deliveries. Filled in by the notifications work.
