@@ -2,7 +2,7 @@
 
 import type { Handler, HandlerDefinition } from "./types.ts";
 import { toDefinition } from "./types.ts";
-import { claudeConcurrencyKey, validateClaudePayload } from "./claude/payload.ts";
+import { claudeConcurrencyKey, claudeConcurrencyLimit, validateClaudePayload } from "./claude/payload.ts";
 
 /** Validation rules of built-in kinds, for enqueueing processes that run no handler. */
 export function builtinValidators(): [string, HandlerDefinition][] {
@@ -10,6 +10,7 @@ export function builtinValidators(): [string, HandlerDefinition][] {
     run: () => Promise.reject(new Error("validation-only definition")),
     validate: (payload) => ({ ...validateClaudePayload(payload) }),
     concurrencyKey: claudeConcurrencyKey,
+    concurrencyLimit: (payload) => claudeConcurrencyLimit(payload),
   }]];
 }
 

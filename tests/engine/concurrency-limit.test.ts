@@ -101,3 +101,23 @@ describe("concurrency limit", () => {
     await expect(claim(ids[2]!, 2)).rejects.toThrow(/claude_jobs_slot_range/);
   });
 });
+
+describe("the claude kind's own limit", () => {
+  test("a Queue that knows only the built-in validators gives worktree jobs their repository's limit of 3, others 1", async () => {
+    const { mkdtempSync, realpathSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const repo = realpathSync(mkdtempSync(join(tmpdir(), "limit-repo-")));
+    const git = (...args: string[]) => Bun.spawnSync(["git", "-C", repo, ...args], { env: { ...process.env, HOME: repo, GIT_CONFIG_NOSYSTEM: "1" } });
+    git("init", "-q");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "init");
+    const queue = new Queue(db.sql);
+    const inTree = await queue.get(await queue.enqueue({ kind: "claude", payload: { prompt: "p", cwd: repo, worktree: true } }));
+    expect(inTree.concurrencyKey).toStartWith("claude:repo:");
+    expect(inTree.concurrencyLimit).toBe(3);
+    const plain = await queue.get(await queue.enqueue({ kind: "claude", payload: { prompt: "p", cwd: repo } }));
+    expect(plain.concurrencyLimit).toBe(1);
+    const chosen = await queue.get(await queue.enqueue({ kind: "claude", payload: { prompt: "p", cwd: repo, worktree: true }, concurrencyLimit: 5 }));
+    expect(chosen.concurrencyLimit).toBe(5);
+  });
+});
