@@ -139,6 +139,14 @@ BEGIN
       SET status = CASE WHEN v.broken_parent IS NOT NULL THEN 'cancelled'::claude_job_status ELSE 'queued'::claude_job_status END,
           run_at = CASE WHEN v.broken_parent IS NOT NULL THEN j.run_at ELSE greatest(j.run_at, now()) END,
           finished_at = CASE WHEN v.broken_parent IS NOT NULL THEN now() END,
+          -- A Claude job that continues the session of a job it waited for
+          -- (payload.resume = that job's id) gets its final session id now.
+          payload = CASE WHEN v.broken_parent IS NULL AND j.kind = 'claude' AND j.payload ? 'resume'
+                         THEN coalesce((SELECT jsonb_set(j.payload, '{resume}', to_jsonb(p.result->>'sessionId'))
+                                        FROM claude_job_deps d JOIN claude_jobs p ON p.id = d.parent_id
+                                        WHERE d.job_id = j.id AND p.id::text = j.payload->>'resume'
+                                          AND p.result->>'sessionId' <> ''), j.payload)
+                         ELSE j.payload END,
           error = CASE WHEN v.broken_parent IS NULL THEN j.error
                        ELSE 'cancelled because job ' || v.broken_parent || ', which it waited for, ' ||
                             CASE v.broken_status WHEN 'failed' THEN 'failed' ELSE 'was cancelled' END END

@@ -110,7 +110,7 @@ export class Queue {
    */
   private async submitRows(pending: PendingRow[], options: { tx?: Queryable }, field: (i: number, f: string) => string): Promise<EnqueueOutcome[]> {
     const rows = pending.map((p) => p.row);
-    await this.resolveResume(options.tx ?? this.sql, rows, (i) => field(i, "payload.resume"));
+    await this.resolveResume(options.tx ?? this.sql, pending, (i) => field(i, "payload.resume"));
     const plain = pending.every((p) => p.row.uniqueKey === null && p.afterIds.length === 0 && p.afterEarlier.length === 0);
     if (plain) {
       await jobs.jobInsertMany(options.tx ?? this.sql, rows);
@@ -124,19 +124,22 @@ export class Queue {
   /**
    * A Claude job may name the job whose session it continues: `resume` holding
    * the id of an existing job becomes that job's recorded session id. A job
-   * that has none yet is an InputError; a UUID that is no job's id is taken
-   * as a session id, as given.
+   * it also waits for (`after`) and that has not finished is resolved when it
+   * does, by the release (sql/migrations/005_flow.sql): its final session.
+   * Another job that has no session yet is an InputError; a UUID that is no
+   * job's id is taken as a session id, as given.
    */
-  private async resolveResume(db: Queryable, rows: jobs.JobInsert[], field = (_i: number) => "payload.resume"): Promise<void> {
-    for (const [i, row] of rows.entries()) {
+  private async resolveResume(db: Queryable, pending: PendingRow[], field = (_i: number) => "payload.resume"): Promise<void> {
+    for (const [i, { row, afterIds }] of pending.entries()) {
       const resume = row.kind === "claude" ? row.payload.resume : undefined;
       if (typeof resume !== "string") continue;
       const earlier = await jobs.jobGet(db, resume);
       if (!earlier) continue;
+      if (afterIds.includes(earlier.id) && earlier.status !== "finished") continue;
       const sessionId = earlier.result?.sessionId;
       if (typeof sessionId !== "string" || sessionId === "") {
         throw new InputError(field(i), `job ${resume} has no Claude session yet (it is ${earlier.status}); ` +
-          "resume it once it has run, or give a session id");
+          "resume it once it has run, give a session id, or wait for it (after) to continue its session when it finishes");
       }
       row.payload = { ...row.payload, resume: sessionId };
     }

@@ -67,17 +67,21 @@ export const ScheduleBody = t.Object({
   priority: t.Optional(t.Number({ multipleOf: 1, minimum: -1000, maximum: 1000, error: "priority: must be an integer from -1000 to 1000 (a JSON number, not a string)" })),
   max_attempts: t.Optional(t.Number({ multipleOf: 1, minimum: 1, maximum: 1000, error: "max_attempts: must be an integer from 1 to 1000 (a JSON number, not a string)" })),
   concurrency_key: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 1000 }), t.Null()], { error: "concurrency_key: must be a string of 1-1000 characters, or null" })),
+  concurrency_limit: t.Optional(t.Number({ multipleOf: 1, minimum: 1, maximum: 10_000, description: "how many jobs with the concurrency key may run at once", error: "concurrency_limit: must be an integer from 1 to 10000 (a JSON number)" })),
   unique_key: t.Optional(str("unique_key", { minLength: 1, maxLength: 1000, description: "no new job while the last one with this key is waiting, queued or running" })),
+  unique_states: t.Optional(t.Array(t.String({ maxLength: 16, error: "unique_states: must be job states" }), { maxItems: 6, description: "the states the unique key counts in: waiting, queued and running always, plus any of finished, failed, cancelled", error: "unique_states: must be an array of job states" })),
   payload: t.Record(t.String(), t.Unknown(), { description: "the job's payload (Claude: prompt, cwd, ...)", error: "payload: must be a JSON object" }),
-}, { additionalProperties: false, error: "body: must be a JSON object with the fields name, expression, payload and some of timezone, missed, kind, queue, priority, max_attempts, concurrency_key, unique_key" });
+}, { additionalProperties: false, error: "body: must be a JSON object with the fields name, expression, payload and some of timezone, missed, kind, queue, priority, max_attempts, concurrency_key, concurrency_limit, unique_key, unique_states" });
 
 function scheduleParams(body: typeof ScheduleBody.static): ScheduleParams {
-  const { max_attempts, concurrency_key, unique_key, ...rest } = body;
+  const { max_attempts, concurrency_key, concurrency_limit, unique_key, unique_states, ...rest } = body;
   return {
     ...rest,
     ...(max_attempts !== undefined ? { maxAttempts: max_attempts } : {}),
     ...(concurrency_key !== undefined ? { concurrencyKey: concurrency_key } : {}),
+    ...(concurrency_limit !== undefined ? { concurrencyLimit: concurrency_limit } : {}),
     ...(unique_key !== undefined ? { uniqueKey: unique_key } : {}),
+    ...(unique_states !== undefined ? { uniqueStates: unique_states as ScheduleParams["uniqueStates"] } : {}),
   };
 }
 

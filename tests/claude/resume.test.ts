@@ -60,7 +60,7 @@ describe("resume by job id", () => {
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).field).toBe("payload.resume");
     expect((err as Error).message).toBe(`payload.resume: job ${waiting} has no Claude session yet (it is queued); ` +
-      "resume it once it has run, or give a session id");
+      "resume it once it has run, give a session id, or wait for it (after) to continue its session when it finishes");
     const many = await queue.enqueueMany([
       { payload: { prompt: "fine", cwd } },
       { payload: { prompt: "go on", cwd, resume: waiting } },
@@ -87,7 +87,23 @@ describe("resume by job id", () => {
     const bad = await runCli(["enqueue", `--payload=${JSON.stringify({ prompt: "more", cwd, resume: pending })}`, `--database-url=${db.url}`], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(`claude-jobs enqueue: payload.resume: job ${pending} has no Claude session yet (it is queued); ` +
-      "resume it once it has run, or give a session id\n");
+      "resume it once it has run, give a session id, or wait for it (after) to continue its session when it finishes\n");
     await queue.cancel(pending);
+  });
+});
+
+describe("resume of a job it waits for", () => {
+  test("a child enqueued after its parent, resuming it, gets the parent's final session when released", async () => {
+    // The parent is delayed, so the child is enqueued while it has no session at all.
+    const parent = await queue.enqueue({ maxAttempts: 1, delay: "1h", payload: { prompt: "start", cwd } });
+    const child = await queue.submit({ maxAttempts: 1, after: [parent], payload: { prompt: "continue it", cwd, resume: parent } });
+    expect(child.status).toBe("waiting");
+    expect((await queue.get(child.id)).payload.resume).toBe(parent); // resolved at release, not now
+    await queue.runNow(parent);
+    const done = await waitForJob(queue, parent);
+    const next = await waitForJob(queue, child.id);
+    expect(next.payload.resume).toBe(done.result!.sessionId);
+    expect(JSON.parse(readFileSync(argvFile, "utf8"))).toContain(`--resume=${done.result!.sessionId}`);
+    expect(next.status).toBe("finished");
   });
 });
