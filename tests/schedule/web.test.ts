@@ -92,6 +92,17 @@ describe("/api/schedules", () => {
     expect(await count("claude_job_schedules")).toBe(1);
   });
 
+  test("the template takes the enqueue's flow-control fields", async () => {
+    const r = await add({ name: "flow", expression: "@daily", kind: "k", payload: {}, concurrency_key: "smtp", concurrency_limit: 4, unique_key: "digest", unique_states: ["queued", "running", "finished"] });
+    expect(r.status).toBe(201);
+    expect((await r.json() as { job: unknown }).job).toMatchObject({
+      concurrencyKey: "smtp", concurrencyLimit: 4, uniqueKey: "digest", uniqueStates: expect.arrayContaining(["waiting", "queued", "running", "finished"]),
+    });
+    const bad = await add({ name: "flow2", expression: "@daily", kind: "k", payload: {}, concurrency_limit: 4 });
+    expect(bad.status).toBe(422);
+    expect(await bad.json()).toMatchObject({ field: "concurrency_limit" });
+  });
+
   test("a run whose template's unique key is held is a 409, and enqueues nothing", async () => {
     await add({ name: "once at a time", expression: "@daily", kind: "k", payload: {}, unique_key: "one" });
     expect((await f.request("POST", path("once at a time", "run"))).status).toBe(201);
