@@ -7,6 +7,7 @@
 
 import type { Sql } from "../db/connect.ts";
 import * as db from "../db/schedules.ts";
+import { jobGet } from "../db/jobs.ts";
 import { ConflictError, InputError, NotFoundError } from "../errors.ts";
 import type { Handler, HandlerDefinition, JobStatus } from "../handlers/types.ts";
 import { toDefinition } from "../handlers/types.ts";
@@ -107,6 +108,7 @@ export class Schedules {
     }
     const { name: _n, expression: _e, timezone: _t, missed: _m, ...job } = params;
     const row = validateEnqueue(job as EnqueueParams, this.definitions);
+    await this.resolveResume(row);
     const { schedule, inserted } = await db.scheduleUpsert(this.sql, {
       name, expression: cron.expression, timezone: cron.timezone,
       missed: missed.kind, missedLimit: missed.kind === "all" ? missed.limit : null,
@@ -153,6 +155,23 @@ export class Schedules {
       throw new ConflictError(`schedule ${JSON.stringify(name)}: a job holds its unique key ${JSON.stringify(schedule.job.uniqueKey)}; nothing was enqueued`);
     }
     return { jobId, schedule: { ...schedule, lastJobStatus: "queued" } };
+  }
+
+  /**
+   * As Queue.enqueue does: a Claude template's `resume` naming an existing job
+   * becomes that job's session id (every slot's job continues that session);
+   * a job with no session yet is an InputError; any other UUID is a session id.
+   */
+  private async resolveResume(row: { kind: string; payload: Record<string, unknown> }): Promise<void> {
+    const resume = row.kind === "claude" ? row.payload.resume : undefined;
+    if (typeof resume !== "string") return;
+    const earlier = await jobGet(this.sql, resume);
+    if (!earlier) return;
+    const sessionId = earlier.result?.sessionId;
+    if (typeof sessionId !== "string" || sessionId === "") {
+      throw new InputError("payload.resume", `job ${resume} has no Claude session yet (it is ${earlier.status}); resume it once it has run, or give a session id`);
+    }
+    row.payload = { ...row.payload, resume: sessionId };
   }
 
   private found(name: string, row: db.ScheduleRow | null): ScheduleInfo {

@@ -203,6 +203,18 @@ describe("the template", () => {
     expect(schedule.job.payload).toEqual({ team: "b", format: "pdf" });
   });
 
+  test("a Claude template resuming a job continues that job's session, as an enqueue does", async () => {
+    const session = "0f0e0d0c-0b0a-4909-8807-060504030201";
+    const [done] = await db.sql`INSERT INTO claude_jobs (id, status, payload, attempts, result, finished_at)
+      VALUES (${Bun.randomUUIDv7()}, 'finished', '{"prompt":"first","cwd":"/tmp"}', 1, ${db.sql.json({ sessionId: session })}, now()) RETURNING id`;
+    const { schedule } = await schedules.add({ name: "follow up daily", expression: "@daily", payload: { prompt: "go on", cwd: "/tmp", resume: done!.id } });
+    expect(schedule.job.payload.resume).toBe(session);
+    const [fresh] = await db.sql`INSERT INTO claude_jobs (id, payload) VALUES (${Bun.randomUUIDv7()}, '{"prompt":"not yet","cwd":"/tmp"}') RETURNING id`;
+    await expect(schedules.add({ name: "too early", expression: "@daily", payload: { prompt: "go on", cwd: "/tmp", resume: fresh!.id } }))
+      .rejects.toThrow(/^payload\.resume: job .* has no Claude session yet \(it is queued\)/);
+    expect((await schedules.list()).map((s) => s.name)).toEqual(["follow up daily"]);
+  });
+
   test("with a unique key, a slot whose previous job still holds the key enqueues nothing", async () => {
     await schedules.add({ name: "u", expression: "* * * * *", kind: "report", payload: {}, uniqueKey: "nightly-sync" });
     clock = at("2026-03-02T09:01:00Z");
