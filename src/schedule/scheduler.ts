@@ -50,24 +50,29 @@ export function schedulerTask() {
     name: SCHEDULER_TASK,
     everyMs: SCHEDULER_EVERY_MS,
     run: async (ctx: SchedulerContext): Promise<void> => {
-      const done = await enqueueDueSlots(ctx.db.run.bind(ctx.db), ctx.now(), ctx.signal);
+      const errors: Error[] = [];
+      const done = await enqueueDueSlots(ctx.db.run.bind(ctx.db), ctx.now(), { signal: ctx.signal, onError: (e) => errors.push(e) });
       for (const tick of done) ctx.emit(`maintenance:${SCHEDULER_TASK}`, tick);
+      // The worker reports a task's error (an "error" event); the other schedules were handled.
+      if (errors.length > 0) throw errors.length === 1 ? errors[0] : new AggregateError(errors, errors.map((e) => e.message).join("; "));
     },
   };
 }
 
 /**
  * Enqueues the due slots of every due schedule at `now`. A schedule whose
- * stored expression no longer parses (written by another version) is
- * reported and left for the next tick, without holding up the others.
+ * stored expression no longer parses (written by another version, or by
+ * hand) goes to `onError` (thrown at the end without one) and is left for the
+ * next tick, without holding up the others.
  */
 export async function enqueueDueSlots(
-  run: <T>(query: (sql: Sql) => Promise<T>) => Promise<T>, now: Date, signal?: AbortSignal,
+  run: <T>(query: (sql: Sql) => Promise<T>) => Promise<T>, now: Date,
+  options: { signal?: AbortSignal; onError?: (e: Error) => void } = {},
 ): Promise<ScheduleTick[]> {
   const done: ScheduleTick[] = [];
   const failed: Error[] = [];
   const passed: string[] = [];
-  for (let i = 0; i < MAX_PER_TICK && !signal?.aborted; i++) {
+  for (let i = 0; i < MAX_PER_TICK && !options.signal?.aborted; i++) {
     const tick = await run((sql) => sql.begin(async (tx): Promise<ScheduleTick | "failed" | null> => {
       const due = await scheduleClaimDue(tx, now, passed);
       if (!due) return null;
@@ -85,7 +90,8 @@ export async function enqueueDueSlots(
     if (tick === null) break;
     if (tick !== "failed") done.push(tick);
   }
-  if (failed.length > 0) throw failed.length === 1 ? failed[0] : new AggregateError(failed, failed.map((e) => e.message).join("; "));
+  if (options.onError) failed.forEach(options.onError);
+  else if (failed.length > 0) throw failed.length === 1 ? failed[0] : new AggregateError(failed, failed.map((e) => e.message).join("; "));
   return done;
 }
 

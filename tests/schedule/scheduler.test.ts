@@ -178,6 +178,23 @@ describe("pause, resume, run now", () => {
   });
 });
 
+describe("a schedule that cannot be handled", () => {
+  test("is reported, and holds up no other schedule", async () => {
+    await schedules.add({ name: "fine", expression: "* * * * *", kind: "report", payload: {} });
+    await schedules.add({ name: "broken", expression: "* * * * *", kind: "report", payload: {} });
+    // As if written by another version, or by hand: no longer an expression this one parses.
+    await db.sql`UPDATE claude_job_schedules SET expression = '* * * * * * * *', next_run_at = '2026-03-02T09:00:00Z' WHERE name = 'broken'`;
+    clock = at("2026-03-02T09:01:00Z");
+    const errors: Error[] = [];
+    const done = await enqueueDueSlots((query) => query(db.sql), clock, { onError: (e) => errors.push(e) });
+    expect(done.map((t) => t.name)).toEqual(["fine"]);
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/^schedule "broken": expression: has seconds or years/)]);
+    expect((await schedules.get("broken")).nextRunAt).toEqual(at("2026-03-02T09:00:00Z"));
+    // Without onError, the tick throws, after handling the others.
+    await expect(tick()).rejects.toThrow(/^schedule "broken": /);
+  });
+});
+
 describe("the template", () => {
   test("is validated as an enqueue is: nothing is written for a bad one", async () => {
     await expect(schedules.add({ name: "c", expression: "@hourly", payload: { cwd: "/" } })).rejects.toThrow(/prompt/);
