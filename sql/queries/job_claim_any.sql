@@ -1,6 +1,9 @@
 -- job_claim_any: claim up to $2 due jobs from every queue, highest priority
 -- first, then oldest run_at; served by the partial index claude_jobs_claim_any.
--- Paused queues are not claimed (their list is read once per claim).
+-- Paused queues are not claimed (their list is read once per claim), nor the
+-- Claude jobs (kind 'claude') of queues over their daily budget
+-- (claude_jobs_over_budget(), migration 008: also read once per claim, with
+-- the claim's now(), in each queue's zone); their other kinds still run.
 -- Concurrency keys: a job whose key already runs concurrency_limit jobs is
 -- skipped (not blocking the jobs behind it); the others each take a free slot
 -- of their key, in priority order, and those beyond the key's free slots are
@@ -19,6 +22,7 @@ WITH candidates AS MATERIALIZED (
   WHERE j.status = 'queued' AND j.run_at <= now() AND j.kind = ANY($3::text[])
     AND pg_backend_pid() = $4::int
     AND j.queue <> ALL (ARRAY(SELECT p.name FROM claude_job_queues p WHERE p.paused_at IS NOT NULL))
+    AND (j.kind <> 'claude' OR j.queue <> ALL ((SELECT claude_jobs_over_budget())::text[]))
     AND (j.concurrency_key IS NULL OR (
       SELECT count(*) FROM claude_jobs r WHERE r.status = 'running' AND r.concurrency_key = j.concurrency_key
     ) < j.concurrency_limit)

@@ -2,6 +2,10 @@
 -- them in the order listed, then priority, then run_at. Each queue is one
 -- range of the partial index claude_jobs_claim_queue (a LATERAL per queue),
 -- so the cost does not grow with the backlog. Paused queues are left out.
+-- Budgets: the Claude jobs (kind 'claude') of a queue over its daily budget
+-- are not claimed (claude_jobs_over_budget(), migration 008, read once per
+-- claim); a worker that handles only Claude jobs leaves such a queue out
+-- whole, rather than walking its backlog.
 -- Concurrency keys and slots: as in job_claim_any.sql.
 -- A worker claims only kinds it has handlers for.
 -- Runs on the worker's lock session, and only there: see job_claim_any.sql.
@@ -16,6 +20,7 @@ WITH candidates AS MATERIALIZED (
     FROM claude_jobs j
     WHERE j.status = 'queued' AND j.queue = q.name AND j.run_at <= now() AND j.kind = ANY($4::text[])
       AND pg_backend_pid() = $5::int
+      AND (j.kind <> 'claude' OR q.name <> ALL ((SELECT claude_jobs_over_budget())::text[]))
       AND (j.concurrency_key IS NULL OR (
         SELECT count(*) FROM claude_jobs r WHERE r.status = 'running' AND r.concurrency_key = j.concurrency_key
       ) < j.concurrency_limit)
@@ -24,6 +29,7 @@ WITH candidates AS MATERIALIZED (
     FOR UPDATE OF j SKIP LOCKED
   ) c
   WHERE NOT EXISTS (SELECT 1 FROM claude_job_queues p WHERE p.name = q.name AND p.paused_at IS NOT NULL)
+    AND NOT ($4::text[] <@ '{claude}'::text[] AND q.name = ANY ((SELECT claude_jobs_over_budget())::text[]))
   ORDER BY c.ord, c.priority DESC, c.run_at
   LIMIT $3
 ), chosen AS (
