@@ -103,6 +103,7 @@ export function diffText(jobId: string, d: BranchDiff, paint: Paint, options: { 
   const moved = r.headCommit !== null && r.headCommit !== d.tipCommit ? ` (the branch moved on from this job's ${r.headCommit.slice(0, 10)})` : "";
   head.push(`base ${r.baseCommit.slice(0, 10)}  tip ${d.tipCommit.slice(0, 10)}${moved}`);
   head.push(d.worktreePresent ? `worktree ${visible(nameText(r.path))}` : "worktree folder pruned; the branch keeps the changes");
+  if (d.snapshotTree) head.push("The job is running: its worktree as it is now, uncommitted work included (files copied in left out).");
   const out = [...head, ""];
   if (d.totals.files === 0) out.push(r.changed === false ? "The run changed nothing." : "No changes between the base and the branch.");
   else out.push(...statLines(d, paint));

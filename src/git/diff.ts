@@ -8,6 +8,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { gitRead, gitStream, gitText } from "./read.ts";
+import { worktreeSnapshot } from "./snapshot.ts";
 import { parseHunks, parseRawNumstat, sectionHeader, splitPatch, type FileEntry, type Hunk } from "./diff-parse.ts";
 
 export type { FileEntry, FileStatus, Hunk, DiffLine, LineKind } from "./diff-parse.ts";
@@ -90,6 +91,8 @@ export interface ReadyDiff {
   record: WorktreeRecord;
   /** The branch's commit now (a follow-up may have moved it past headCommit). */
   tipCommit: string;
+  /** The tree of the worktree folder the diff was taken against (a running job's work so far); null: the branch's tip. */
+  snapshotTree: string | null;
   /** The worktree folder is still there (pruned: the branch alone gives the diff). */
   worktreePresent: boolean;
   totals: DiffTotals;
@@ -128,6 +131,19 @@ async function repositoryProblem(record: WorktreeRecord): Promise<string | null>
 
 /** The diff of the record's branch against its base commit, bounded by `limits`. */
 export async function branchDiff(record: WorktreeRecord, limits: DiffLimits = PAGE_LIMITS): Promise<BranchDiff> {
+  return diffAgainstBase(record, limits, null);
+}
+
+/**
+ * The diff of the worktree folder as it is now (uncommitted work and new
+ * files included, the `exclude` globs left out) against the base: what a
+ * running agent has done so far. A folder that is gone gives the branch's.
+ */
+export async function worktreeDiff(record: WorktreeRecord, exclude: string[], limits: DiffLimits = PAGE_LIMITS): Promise<BranchDiff> {
+  return diffAgainstBase(record, limits, { exclude });
+}
+
+async function diffAgainstBase(record: WorktreeRecord, limits: DiffLimits, live: { exclude: string[] } | null): Promise<BranchDiff> {
   const problem = await repositoryProblem(record);
   if (problem) return { state: "unavailable", record, reason: problem };
   const worktreePresent = existsSync(record.path);
@@ -136,7 +152,8 @@ export async function branchDiff(record: WorktreeRecord, limits: DiffLimits = PA
   if ((await gitText(record.repository, ["cat-file", "-e", `${record.baseCommit}^{commit}`])) === null) {
     return { state: "unavailable", record, reason: `the base commit ${record.baseCommit} is not in ${record.repository}` };
   }
-  const range = [record.baseCommit, tip];
+  const snapshot = live && worktreePresent ? await worktreeSnapshot(record.path, live.exclude) : null;
+  const range = [record.baseCommit, snapshot ?? tip];
   const list = await gitRead(record.repository, ["diff", "-z", "--raw", "--numstat", ...DIFF_FLAGS, ...range], { maxBytes: LIST_MAX_BYTES });
   if (list.code !== 0 && !list.truncated) return { state: "unavailable", record, reason: gitFailure("listing the changed files", list) };
   const entries = parseRawNumstat(list.stdout);
@@ -147,7 +164,7 @@ export async function branchDiff(record: WorktreeRecord, limits: DiffLimits = PA
   const files = matchSections(listed, new TextDecoder().decode(patch.stdout), patch.truncated, limits.maxFileBytes);
   const unlistedFiles = Math.max(0, totals.files - listed.length);
   return {
-    state: "ready", record, tipCommit: tip, worktreePresent, totals, files, unlistedFiles,
+    state: "ready", record, tipCommit: tip, snapshotTree: snapshot, worktreePresent, totals, files, unlistedFiles,
     cut: unlistedFiles > 0 || files.some((f) => f.cut !== null),
   };
 }
@@ -189,15 +206,16 @@ function gitFailure(what: string, r: { code: number | null; stderr: string; time
 }
 
 /**
- * The whole patch of the branch against its base, as git prints it with
- * --binary (what `git apply` takes), streamed: the raw download, unbounded.
- * null when the branch is gone.
+ * The whole patch of the branch (with `live`: of the worktree folder now)
+ * against its base, as git prints it with --binary (what `git apply`
+ * takes), streamed: the raw download, unbounded. null when the branch is gone.
  */
-export async function rawPatch(record: WorktreeRecord): Promise<ReadableStream<Uint8Array> | null> {
+export async function rawPatch(record: WorktreeRecord, live: { exclude: string[] } | null = null): Promise<ReadableStream<Uint8Array> | null> {
   if (await repositoryProblem(record)) return null;
   const tip = await branchTip(record.repository, record.branch);
   if (tip === null) return null;
-  return gitStream(record.repository, ["diff", "-p", "--binary", ...DIFF_FLAGS, record.baseCommit, tip]).stream;
+  const snapshot = live && existsSync(record.path) ? await worktreeSnapshot(record.path, live.exclude) : null;
+  return gitStream(record.repository, ["diff", "-p", "--binary", ...DIFF_FLAGS, record.baseCommit, snapshot ?? tip]).stream;
 }
 
 /** The commands a person runs to take the branch: never run by claude-jobs. */

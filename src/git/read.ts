@@ -17,7 +17,6 @@ export const READ_CONFIG = [
   "-c", "diff.relative=false",
   "-c", "diff.suppressBlankEmpty=false",
   "--no-pager",
-  "--literal-pathspecs",
 ];
 
 /** Default time one git read may take. */
@@ -27,6 +26,8 @@ export interface GitReadOptions {
   /** Stop reading (and kill git) after this many bytes of stdout; the result says it was cut. */
   maxBytes: number;
   timeoutMs?: number;
+  /** Variables set for this git alone (GIT_INDEX_FILE for a snapshot), over gitEnv's. */
+  env?: Record<string, string>;
 }
 
 export interface GitReadResult {
@@ -52,7 +53,7 @@ export function gitArgv(repository: string, args: string[]): string[] {
 
 /** Runs git and reads its stdout up to a bound. Never throws for git's own failures: see `code` and `stderr`. */
 export async function gitRead(repository: string, args: string[], options: GitReadOptions): Promise<GitReadResult> {
-  const proc = Bun.spawn(gitArgv(repository, args), { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: gitEnv() });
+  const proc = Bun.spawn(gitArgv(repository, args), { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...gitEnv(), ...options.env } });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -110,8 +111,8 @@ export function gitStream(repository: string, args: string[], timeoutMs = 10 * G
 }
 
 /** A short git command's stdout as text, trimmed; null when git failed. */
-export async function gitText(repository: string, args: string[], maxBytes = 64 * 1024): Promise<string | null> {
-  const r = await gitRead(repository, args, { maxBytes });
+export async function gitText(repository: string, args: string[], maxBytes = 64 * 1024, env?: Record<string, string>): Promise<string | null> {
+  const r = await gitRead(repository, args, { maxBytes, env });
   return r.code === 0 ? new TextDecoder().decode(r.stdout).trim() : null;
 }
 

@@ -66,6 +66,7 @@ export async function enqueueFollowUp(queue: Queue, parentId: string, prompt: un
   if (w.kind === "recorded" && existsSync(w.record.repository) && (await branchTip(w.record.repository, w.record.branch)) === null) {
     throw new ConflictError(`the branch ${w.record.branch} of job ${parent.id} was discarded (or deleted): a follow-up has nothing to continue`);
   }
-  // A parent with no session yet (queued, or failed before it started) is the queue's InputError on payload.resume.
+  // A parent that has not ended is waited for and resumed at its final session (the queue resolves it at release);
+  // one that ended with no session (failed before it started) is the queue's InputError on payload.resume.
   return queue.enqueue(followUpParams(parent, text));
 }

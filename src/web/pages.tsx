@@ -20,7 +20,7 @@ import { Schedules } from "../schedule/schedules.ts";
 import { QueuesLive, QueuesPage } from "./views/queues.tsx";
 import { Queues } from "../queue/queues.ts";
 import { EnqueuePage } from "./views/forms.tsx";
-import { patchResponse, reviewOf } from "./review.tsx";
+import { changesPartial, patchResponse, reviewOf } from "./review.tsx";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -89,6 +89,7 @@ export function pageRoutes(deps: AppDeps) {
       return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} outputModel={outputModel} review={review} dependencies={dependencies} />;
     })
     .get("/jobs/:id/patch", async ({ params }) => patchResponse(await queue.get(pageId(params.id))))
+    .get("/partials/jobs/:id/changes", async ({ params }) => changesPartial(deps, await queue.get(pageId(params.id))))
     .get("/partials/jobs/:id", async ({ params }) => <JobLive job={await queue.get(pageId(params.id))} />)
     .get("/jobs/:id/logs/:name", async ({ params }) => {
       const id = pageId(params.id);

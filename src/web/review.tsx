@@ -9,16 +9,18 @@ import { t } from "elysia";
 import type { AppDeps } from "./app.tsx";
 import type { JobRecord } from "../handlers/types.ts";
 import { NotFoundError } from "../errors.ts";
-import { branchDiff, rawPatch, PAGE_LIMITS } from "../git/diff.ts";
+import { PAGE_LIMITS } from "../git/diff.ts";
+import { jobChanges, jobPatch } from "../review/changes.ts";
 import { jobWorktree } from "../review/worktree-of.ts";
 import { jobChain, type Chain } from "../review/chain.ts";
 import { discardWorktree, type DiscardResult } from "../review/discard.ts";
 import { enqueueFollowUp } from "../review/follow-up.ts";
-import { ChangesSection, type ChangesState } from "./views/diff.tsx";
+import { ChangesSection } from "./views/diff.tsx";
+import type { JobChanges } from "../review/changes.ts";
 import { ChainSection } from "./views/chain.tsx";
 
 export interface Review {
-  changes: ChangesState;
+  changes: JobChanges;
   chain: Chain | null;
   discardBlocked: string | null;
   followUpBlocked: string | null;
@@ -30,33 +32,29 @@ const LIVE = new Set(["waiting", "queued", "running"]);
 export async function reviewOf(deps: AppDeps, job: JobRecord): Promise<Review | null> {
   const worktree = jobWorktree(job);
   if (worktree.kind === "none") return null;
-  const [changes, chain] = await Promise.all([changesOf(job), jobChain(deps.sql, job)]);
+  const [changes, chain] = await Promise.all([jobChanges(job, PAGE_LIMITS), jobChain(deps.sql, job)]);
   const live = chain?.jobs.find((j) => j.id !== job.id && LIVE.has(j.status));
   const discardBlocked = job.status === "running" ? "Not while the job runs: cancel it first, or wait for it to end."
     : LIVE.has(job.status) ? `Not while the job is ${job.status}: cancel it first.`
     : live ? `Not while job ${live.id} on this branch is ${live.status}.` : null;
+  // A job that has not ended is followed up after it (its final session); one that ended without a session cannot be.
   const session = job.result?.sessionId;
-  const followUpBlocked = typeof session === "string" && session !== "" ? null
-    : `A follow-up resumes this job's Claude session, and it has none yet (it is ${job.status}).`;
+  const ended = job.status === "finished" || job.status === "failed" || job.status === "cancelled";
+  const followUpBlocked = !ended || (typeof session === "string" && session !== "") ? null
+    : `A follow-up resumes this job's Claude session, and it ended without one (it is ${job.status}).`;
   return { changes, chain, discardBlocked, followUpBlocked };
 }
 
-async function changesOf(job: JobRecord): Promise<ChangesState> {
-  const w = jobWorktree(job);
-  if (w.kind === "recorded") return branchDiff(w.record, PAGE_LIMITS);
-  if (w.kind === "malformed") return { state: "malformed", message: `The job's worktree record does not read (${w.field}).` };
-  return {
-    state: "waiting",
-    message: job.status === "running" || job.status === "queued" || job.status === "waiting"
-      ? "The changes show here once the run has made its worktree."
-      : `This job recorded no worktree (it is ${job.status}).`,
-  };
+/** GET /partials/jobs/:id/changes: the Changes section again (its Refresh button, while the job runs). */
+export async function changesPartial(deps: AppDeps, job: JobRecord): Promise<JSX.Element> {
+  const review = await reviewOf(deps, job);
+  if (!review) throw new NotFoundError(`job ${job.id} did not run in a worktree`);
+  return <ChangesSection job={job} changes={review.changes} discardBlocked={review.discardBlocked} />;
 }
 
 /** GET /jobs/:id/patch: the whole patch as text, for reading or `git apply`. */
 export async function patchResponse(job: JobRecord): Promise<Response> {
-  const w = jobWorktree(job);
-  const stream = w.kind === "recorded" ? await rawPatch(w.record) : null;
+  const stream = await jobPatch(job);
   if (!stream) throw new NotFoundError(`job ${job.id} has no patch: no worktree branch of it is in a repository on this host`);
   return new Response(stream, {
     headers: {
@@ -92,9 +90,8 @@ export async function followUpAction(deps: AppDeps, id: string, prompt: unknown,
 /** GET /api/jobs/:id/diff: the diff as JSON, bounded as on the page. */
 export async function diffJson(deps: AppDeps, id: string): Promise<Record<string, unknown>> {
   const job = await deps.queue.get(id);
-  const w = jobWorktree(job);
-  if (w.kind === "none") return { state: "none", message: `job ${job.id} did not run in a worktree` };
-  return { ...(await changesOf(job)), patchUrl: `/jobs/${job.id}/patch` };
+  const changes = await jobChanges(job, PAGE_LIMITS);
+  return changes.state === "none" ? changes : { ...changes, patchUrl: `/jobs/${job.id}/patch` };
 }
 
 /** The body of POST /api/jobs/:id/follow-up. */

@@ -10,7 +10,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, symlinkSync, unlinkSync, chmodSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { branchDiff, rawPatch, readWorktreeRecord, type ReadyDiff, type WorktreeRecord } from "../../src/git/diff.ts";
+import { branchDiff, rawPatch, readWorktreeRecord, worktreeDiff, type ReadyDiff, type WorktreeRecord } from "../../src/git/diff.ts";
 import { gitQuote } from "../../src/git/diff-parse.ts";
 import { agentWorktree, git, makeRepo, writeFiles } from "./helpers.ts";
 
@@ -247,5 +247,38 @@ describe("the worktree record is data: it is checked before git sees it", () => 
     expect(readWorktreeRecord({ sessionId: "s" })).toBeNull();
     expect(readWorktreeRecord(null)).toBeNull();
     expect(readWorktreeRecord({ worktree: "x" })).toEqual({ ok: false, field: "worktree" });
+  });
+});
+
+describe("a running job's work so far: the worktree folder as it is now", () => {
+  test("uncommitted edits and new files are in it, copied files and ignored ones are not; the agent's index and HEAD are untouched", async () => {
+    const { repo, base } = makeRepo({ "a.txt": "a\n", ".gitignore": "build/\n" });
+    const rec = agentWorktree(repo, base, crypto.randomUUID(), (dir) => writeFiles(dir, { "committed.txt": "c\n" }));
+    writeFiles(rec.path, { "a.txt": "a, edited\n", "new/untracked.txt": "new\n", ".env": "SECRET=1\n", "config/x.local.json": "{}\n", "build/out.js": "x\n" });
+    git(rec.path, "add", "a.txt"); // the agent staged one file
+    const statusBefore = git(rec.path, "status", "--porcelain");
+    const headBefore = git(rec.path, "rev-parse", "HEAD");
+
+    const d = await worktreeDiff(rec, [".env", "config/*.local.json"]);
+    if (d.state !== "ready") throw new Error(JSON.stringify(d));
+    expect(d.snapshotTree).toMatch(/^[0-9a-f]{40}$/);
+    expect(d.files.map((f) => [f.status, f.path])).toEqual([["modified", "a.txt"], ["added", "committed.txt"], ["added", "new/untracked.txt"]]);
+    expect(git(rec.path, "status", "--porcelain")).toBe(statusBefore);
+    expect(git(rec.path, "rev-parse", "HEAD")).toBe(headBefore);
+    // The branch itself still has only what was committed.
+    expect((await ready(rec)).files.map((f) => f.path)).toEqual(["committed.txt"]);
+    // And the raw patch of the live view is the same diff.
+    const text = await new Response((await rawPatch(rec, { exclude: [".env", "config/*.local.json"] }))!).text();
+    expect(text).toContain("+a, edited");
+    expect(text).toContain("b/new/untracked.txt");
+    expect(text).not.toContain("SECRET");
+  });
+
+  test("a pruned folder gives the branch's diff", async () => {
+    const { repo, base } = makeRepo();
+    const rec = agentWorktree(repo, base, crypto.randomUUID(), (dir) => writeFiles(dir, { "x.txt": "x\n" }));
+    git(repo, "worktree", "remove", "--force", rec.path);
+    const d = await worktreeDiff(rec, []);
+    expect(d.state === "ready" && [d.snapshotTree, d.files.map((f) => f.path)]).toEqual([null, ["x.txt"]]);
   });
 });

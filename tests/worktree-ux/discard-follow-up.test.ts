@@ -143,11 +143,24 @@ describe("follow-up", () => {
     expect((await queue.get(newId)).status).toBe("queued");
   });
 
+  test("of a job still queued (no session yet): waits for it, and takes its session when it finishes", async () => {
+    const { repo, base } = makeRepo();
+    const parent = await insertClaudeJob(db, { status: "queued", payload: { prompt: "p", cwd: repo, worktree: true, base_commit: base } });
+    const newId = await enqueueFollowUp(queue, parent, "after you");
+    expect((await queue.get(newId)).status).toBe("waiting");
+    expect((await queue.get(newId)).payload.resume).toBe(parent);
+    const session = crypto.randomUUID();
+    await db.sql`UPDATE claude_jobs SET status = 'finished', started_at = now(), finished_at = now(), result = ${db.sql.json({ sessionId: session } as never)} WHERE id = ${parent}`;
+    const released = await queue.get(newId);
+    expect(released.status).toBe("queued");
+    expect(released.payload.resume).toBe(session);
+  });
+
   test("what cannot be followed up is refused, naming the field, and nothing is enqueued", async () => {
     const { repo, base } = makeRepo();
     const { id: done, record } = await finishedWorktreeJob(db, repo, base, (dir) => writeFiles(dir, { "a.txt": "a\n" }));
     const plain = await insertClaudeJob(db, { payload: { prompt: "p", cwd: "/tmp" }, result: { sessionId: crypto.randomUUID() } });
-    const queued = await insertClaudeJob(db, { status: "queued", payload: { prompt: "p", cwd: repo, worktree: true, base_commit: base } });
+    const failedEarly = await insertClaudeJob(db, { status: "failed", payload: { prompt: "p", cwd: repo, worktree: true, base_commit: base } });
     const [other] = await db.sql`INSERT INTO claude_jobs (id, kind, payload) VALUES (${Bun.randomUUIDv7()}, 'email', '{}') RETURNING id`;
     const [{ n: before }] = await db.sql`SELECT count(*)::int AS n FROM claude_jobs` as unknown as [{ n: number }];
 
@@ -158,7 +171,7 @@ describe("follow-up", () => {
       ["no such job", () => enqueueFollowUp(queue, "0192f1c4-7b1e-7cc0-8d2a-5e1f0a9b3c4d", "x"), NotFoundError, "no job with id"],
       ["not a Claude job", () => enqueueFollowUp(queue, other!.id as string, "x"), InputError, "only Claude jobs have follow-ups"],
       ["no worktree", () => enqueueFollowUp(queue, plain, "x"), InputError, "did not run in a worktree"],
-      ["no session yet", () => enqueueFollowUp(queue, queued, "x"), InputError, "payload.resume: job"],
+      ["ended with no session", () => enqueueFollowUp(queue, failedEarly, "x"), InputError, "payload.resume: job"],
     ];
     for (const [what, attempt, type, message] of cases) {
       const e = await attempt().catch((x: unknown) => x);

@@ -56,9 +56,29 @@ describe("the job page of a worktree job", () => {
     const { html } = await page(`/jobs/${running}`);
     expect(html).toContain('data-changes-state="waiting"');
     expect(html).toContain("once the run has made its worktree");
-    expect(html).toContain("it has none yet");
+    expect(html).toContain(`action="/jobs/${running}/follow-up"`);
+    expect(html).toContain("once this job has finished");
     const plain = await insertClaudeJob(f.db, { payload: { prompt: "p", cwd: "/tmp" } });
     expect((await page(`/jobs/${plain}`)).html).not.toContain('id="job-changes"');
+  });
+
+  test("a running job with its worktree recorded shows its work so far, uncommitted included, with a Refresh that re-renders the section", async () => {
+    const { id, record } = await finishedWorktreeJob(f.db, repo, base, () => {}, { status: "running" });
+    writeFiles(record.path, { "in-progress.txt": "halfway <b>there</b>\n" });
+    const { html } = await page(`/jobs/${id}`);
+    expect(html).toContain("data-live-changes");
+    expect(html).toContain("in-progress.txt");
+    expect(html).toContain("+halfway &lt;b&gt;there&lt;/b&gt;");
+    expect(html).toContain(`hx-get="/partials/jobs/${id}/changes"`);
+    writeFiles(record.path, { "later.txt": "more\n" });
+    const partial = await f.request("GET", `/partials/jobs/${id}/changes`, { headers: htmx });
+    expect(partial.status).toBe(200);
+    const fragment = await partial.text();
+    expect(fragment).toStartWith('<section class="card changes" id="job-changes"');
+    expect(fragment).toContain("later.txt");
+    expect(await (await f.request("GET", `/jobs/${id}/patch`)).text()).toContain("+halfway <b>there</b>");
+    // Nothing was committed on the agent's behalf.
+    expect(git(record.path, "status", "--porcelain")).toContain("?? in-progress.txt");
   });
 
   test("a discarded branch says so, with no diff", async () => {

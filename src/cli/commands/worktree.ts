@@ -11,7 +11,8 @@ import { readFileSync } from "node:fs";
 import { ConflictError, InputError } from "../../errors.ts";
 import { Queue } from "../../queue/client.ts";
 import { validateId } from "../../queue/validate.ts";
-import { branchDiff, rawPatch, type BranchDiff, type DiffLimits } from "../../git/diff.ts";
+import type { BranchDiff, DiffLimits } from "../../git/diff.ts";
+import { jobChanges, jobPatch } from "../../review/changes.ts";
 import { jobWorktree } from "../../review/worktree-of.ts";
 import { discardWorktree } from "../../review/discard.ts";
 import { enqueueFollowUp } from "../../review/follow-up.ts";
@@ -36,11 +37,9 @@ async function withJob<T>(ctx: CliContext, values: ParsedCommand["values"], id: 
 
 /** The job's diff, or the sentence that says why there is none. */
 async function diffOf(job: JobRecord, limits: DiffLimits): Promise<BranchDiff | string> {
-  const w = jobWorktree(job);
-  if (w.kind === "none") return `job ${job.id} did not run in a worktree (enqueue --worktree): there is no branch to diff`;
-  if (w.kind === "malformed") return `job ${job.id}'s result has a malformed worktree record (${w.field})`;
-  if (w.kind === "pending") return `job ${job.id} is ${job.status} and has recorded no worktree yet; its changes show once it has run`;
-  return branchDiff(w.record, limits);
+  const changes = await jobChanges(job, limits);
+  if (!("message" in changes)) return changes;
+  return changes.state === "waiting" ? `job ${job.id} is ${job.status} and has recorded no worktree yet; its changes show once it has run` : changes.message;
 }
 
 export const diff = {
@@ -78,8 +77,7 @@ export const diff = {
 };
 
 async function printPatch(ctx: CliContext, job: JobRecord): Promise<number> {
-  const w = jobWorktree(job);
-  const stream = w.kind === "recorded" ? await rawPatch(w.record) : null;
+  const stream = await jobPatch(job);
   if (!stream) {
     const d = await diffOf(job, CLI_LIMITS);
     throw new ConflictError(typeof d === "string" ? d : d.state === "unavailable" ? d.reason : `job ${job.id}'s branch is gone (discarded): there is no patch`);

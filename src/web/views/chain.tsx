@@ -72,7 +72,7 @@ function FollowUpForm({ job, blocked }: { job: JobRecord; blocked: string | null
       <label class="field wide">
         <span>Follow up</span>
         <textarea name="prompt" rows="3" required placeholder="What should Claude do next on this branch?"></textarea>
-        <small class="muted">Resumes this job's Claude session in the same worktree, on the same branch{job.status === "running" ? ", once this job has ended" : ""}.</small>
+        <small class="muted">Resumes this job's Claude session in the same worktree, on the same branch{job.status === "running" || job.status === "queued" || job.status === "waiting" ? ", once this job has finished" : ""}.</small>
       </label>
       <div class="form-actions"><button class="button primary" type="submit" data-action="follow-up">Enqueue follow-up</button></div>
     </form>

@@ -8,16 +8,14 @@
 // never raw. A partial of its own (#job-changes): htmx swaps it after Discard.
 
 import type { JobRecord } from "../../handlers/types.ts";
-import type { BranchDiff, DiffFile, Hunk, ReadyDiff } from "../../git/diff.ts";
+import type { DiffFile, Hunk, ReadyDiff } from "../../git/diff.ts";
+import type { JobChanges } from "../../review/changes.ts";
 import { mergeCommands } from "../../git/diff.ts";
 import type { DiscardResult } from "../../review/discard.ts";
 import { esc } from "./format.ts";
 
 /** What the page knows of the job's changes. */
-export type ChangesState =
-  | BranchDiff
-  /** A worktree job with nothing recorded yet, or a record that does not read: the sentence to show. */
-  | { state: "waiting" | "malformed"; message: string };
+export type ChangesState = JobChanges;
 
 export interface ChangesProps {
   job: JobRecord;
@@ -40,7 +38,7 @@ export function ChangesSection(p: ChangesProps) {
     <section class="card changes" id="job-changes" data-changes-state={c.state}>
       <div class="card-head"><h2>Changes</h2>{c.state === "ready" ? <span class="muted">{esc(`${c.totals.files} files`)}</span> : ""}</div>
       {p.discarded ? <Discarded r={p.discarded} /> : ""}
-      {c.state === "waiting" || c.state === "malformed" ? <p class="muted" data-changes-message>{esc(c.message)}</p> : ""}
+      {c.state === "waiting" || c.state === "malformed" || c.state === "none" ? <p class="muted" data-changes-message>{esc(c.message)}</p> : ""}
       {c.state === "unavailable" ? <p class="muted" data-changes-message>{esc(c.reason)}</p> : ""}
       {c.state === "discarded" ? (
         <p class="muted" data-changes-message>
@@ -74,6 +72,12 @@ function Ready({ job, d }: { job: JobRecord; d: ReadyDiff }) {
         <div class="fact"><dt>Tip</dt><dd class="mono" title={d.tipCommit}>{esc(short(d.tipCommit))}</dd></div>
         <div class="fact wide"><dt>Worktree</dt><dd class="mono">{esc(d.worktreePresent ? r.path : "pruned (the branch keeps the changes)")}</dd></div>
       </dl>
+      {d.snapshotTree ? (
+        <p class="notice" role="status" data-live-changes>
+          The job is running: this is its worktree as it is now, uncommitted work included (files copied in are left out).{" "}
+          <button class="button small ghost" type="button" hx-get={`/partials/jobs/${job.id}/changes`} hx-target="#job-changes" hx-swap="outerHTML" data-action="refresh-changes">Refresh</button>
+        </p>
+      ) : ""}
       {moved ? <p class="muted">{esc(`The branch has moved on since this job (it ended at ${short(r.headCommit!)}): follow-ups added to it. Shown: the whole branch.`)}</p> : ""}
       {d.totals.files === 0 ? (
         <p class="muted" data-changes-message>{esc(r.changed === false ? "The run changed nothing." : "No changes between the base and the branch.")}</p>
