@@ -7,16 +7,18 @@ import { hostname, userInfo } from "node:os";
 import { InputError } from "../../errors.ts";
 import { Queues, type QueueInfo } from "../../queue/queues.ts";
 import { openDatabase, type CliContext } from "../context.ts";
+import { BUDGET_OPTIONS, rejectBudgetFlags, runBudget } from "./queue-budget.ts";
 import { table } from "../format.ts";
 import { jsonText, visible } from "../terminal.ts";
 import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const spec: CommandSpec = {
   name: "queue",
-  summary: "List queues (counts by status, paused or not, by whom, since when); pause or resume one (a paused queue is claimed by no worker; running jobs finish).",
-  usage: "claude-jobs queue list [--json] | queue pause <name> [--by=WHO] | queue resume <name>",
+  summary: "List queues (counts by status, paused or not, by whom, since when); pause or resume one (a paused queue is claimed by no worker; running jobs finish); give one a daily budget for its Claude jobs.",
+  usage: "claude-jobs queue list [--json] | queue pause <name> [--by=WHO] | queue resume <name> | queue budget <name> [--daily-usd=N [--timezone=ZONE] | --clear]",
   options: {
     by: { type: "string", description: "pause: who paused it, as shown in queue list and the dashboard (default: user@host of this shell)" },
+    ...BUDGET_OPTIONS,
     json: JSON_OPTION,
     "database-url": DATABASE_URL_OPTION,
   },
@@ -38,9 +40,11 @@ function defaultBy(): string {
 
 export async function run(ctx: CliContext, { values, positionals }: ParsedCommand): Promise<number> {
   const [action, name] = positionals;
+  if (action === "budget") return runBudget(ctx, name, values);
   if (action !== "list" && action !== "pause" && action !== "resume") {
     throw new InputError("action", `must be list, pause or resume; got ${JSON.stringify(action)}`);
   }
+  rejectBudgetFlags(action, values);
   if (action === "list" && name !== undefined) throw new InputError("arguments", `queue list takes no queue name; got ${JSON.stringify(name)}`);
   if (action !== "list" && name === undefined) throw new InputError("name", `queue ${action} needs the queue's name: claude-jobs queue ${action} <name>`);
   if (action !== "pause" && values.by !== undefined) throw new InputError("--by", `only applies to queue pause`);
