@@ -131,6 +131,7 @@ describe("a worktree job's Changes in chromium", () => {
     const [row] = await db.sql`SELECT payload FROM claude_jobs WHERE id = ${newId}`;
     expect(row!.payload).toMatchObject({ prompt: "Now write the tests <script>alert(5)</script>", worktree_of: jobId });
     expect(await page.locator("#job-chain").textContent()).toContain("Now write the tests <script>alert(5)</script>");
+    await page.locator("#job-chain").screenshot({ path: join(ARTIFACTS, "job-chain-desktop.png") });
 
     // The follow-up is queued on the branch: Discard is refused until it is out of the way.
     await db.sql`UPDATE claude_jobs SET status = 'cancelled', finished_at = now() WHERE id = ${newId}`;
