@@ -30,7 +30,7 @@ describe("cron add and list", () => {
     const added = await cron("add", "nightly", "30 2 * * *", '--payload={"prompt":"triage new issues","cwd":"/tmp"}',
       "--queue=nightly", "--priority=5", "--timezone=Europe/Paris", "--missed=all:3");
     expect(added).toMatchObject({ code: 0, stderr: "" });
-    expect(added.stdout).toMatch(/^schedule "nightly" added: 30 2 \* \* \* \(Europe\/Paris, missed: all:3\), kind claude on queue nightly; next run \d{4}-\d\d-\d\d \d\d:30Z\n$/);
+    expect(added.stdout).toMatch(/^schedule "nightly" added: 30 2 \* \* \* \(Europe\/Paris, missed: all:3\), kind claude on queue nightly; next run \d{4}-\d\d-\d\d 02:30\+0[12]:00\n$/);
     expect(await rows()).toEqual([{
       name: "nightly", expression: "30 2 * * *", timezone: "Europe/Paris", missed: "all", missed_limit: 3, kind: "claude", queue: "nightly",
       priority: 5, payload: expect.objectContaining({ prompt: "triage new issues", cwd: "/tmp" }), paused: false,
@@ -109,6 +109,10 @@ describe("remove, pause, resume, run", () => {
     expect(JSON.parse((await cron("list", "--json")).stdout)[0]).toMatchObject({ paused: true });
     const resumed = await cron("resume", "s");
     expect(resumed.stdout).toMatch(/^schedule "s" resumed: .*next run \d{4}-\d\d-\d\d \d\d:\d[05]Z\n$/);
+    // In the schedule's zone, with its offset: the time as the expression reads it.
+    await cron("add", "ny", "0 9 * * *", "--kind=ping", "--payload={}", "--timezone=America/New_York");
+    expect((await cron("list")).stdout).toMatch(/\bny\s+0 9 \* \* \*\s+America\/New_York\s+once\s+active\s+ping@default\s+\d{4}-\d\d-\d\d 09:00-0[45]:00\s+-\s+-\n/);
+    await cron("remove", "ny");
     expect((await rows())[0]!.paused).toBe(false);
     const jobId = (await cron("run", "s")).stdout.trim();
     expect([...await db.sql`SELECT kind, status, schedule_name FROM claude_jobs WHERE id = ${jobId}`]).toEqual([{ kind: "ping", status: "queued", schedule_name: "s" }]);

@@ -143,17 +143,33 @@ function jsonObject(flag: string, text: string): Record<string, unknown> {
 }
 
 const quote = (name: string) => JSON.stringify(name);
-const stamp = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace("T", " ") + "Z" : "-");
+
+/**
+ * A slot as its schedule reads it: the wall-clock time in the schedule's
+ * zone and that zone's offset then (`2026-12-02 02:30+01:00`; `...Z` in UTC),
+ * so both the time the user wrote and the instant are plain.
+ */
+function stamp(d: Date | null, timezone = "UTC"): string {
+  if (!d) return "-";
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+    timeZone: timezone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  }).formatToParts(d).map((p) => [p.type, p.value]));
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
+  const offset = Math.round((wall - Math.floor(d.getTime() / 60_000) * 60_000) / 60_000);
+  const zone = offset === 0 && timezone === "UTC" ? "Z"
+    : `${offset < 0 ? "-" : "+"}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, "0")}:${String(Math.abs(offset) % 60).padStart(2, "0")}`;
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${zone}`;
+}
 
 function describe(s: ScheduleInfo): string {
-  const next = s.paused ? "paused" : s.nextRunAt ? `next run ${stamp(s.nextRunAt)}` : "no run will come";
+  const next = s.paused ? "paused" : s.nextRunAt ? `next run ${stamp(s.nextRunAt, s.timezone)}` : "no run will come";
   return `${s.expression} (${s.timezone}, missed: ${s.missed}), kind ${s.job.kind} on queue ${s.job.queue}; ${next}`;
 }
 
 function listTable(list: ScheduleInfo[]): string {
   const rows = list.map((s) => [
     s.name, s.expression, s.timezone, s.missed, s.paused ? "paused" : "active", `${s.job.kind}@${s.job.queue}`,
-    s.paused ? "-" : stamp(s.nextRunAt), stamp(s.lastRunAt),
+    s.paused ? "-" : stamp(s.nextRunAt, s.timezone), stamp(s.lastRunAt, s.timezone),
     s.lastJobId ? `${s.lastJobId} (${s.lastJobStatus ?? "deleted"})` : "-",
   ]);
   return table(["NAME", "EXPRESSION", "TIMEZONE", "MISSED", "STATE", "KIND@QUEUE", "NEXT RUN", "LAST RUN", "LAST JOB"], rows.map((r) => r.map(visible)));
