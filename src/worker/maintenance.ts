@@ -9,6 +9,7 @@
 import type { WorkerDb } from "./db.ts";
 import { schedulerTask } from "../schedule/scheduler.ts";
 import { retentionTask, type RetentionTaskOptions } from "./retention.ts";
+import { webhookTask, type WebhookTaskOptions } from "../notify/deliver.ts";
 
 export interface MaintenanceContext {
   /** The worker's own bounded connections (src/worker/db.ts). */
@@ -35,6 +36,8 @@ export interface MaintenanceDefaults {
   now: () => Date;
   /** Retention's periods and this host's log folder (default: 14 days, failed 30, no log folder). */
   retention?: RetentionTaskOptions;
+  /** Webhook deliveries: the global secret, the public URL, the timeout (src/notify/deliver.ts). */
+  webhooks?: WebhookTaskOptions;
 }
 
 /**
@@ -45,6 +48,7 @@ export function builtinMaintenance(_defaults: MaintenanceDefaults): MaintenanceT
   return [
     schedulerTask(),
     retentionTask(_defaults.retention),
+    webhookTask(_defaults.webhooks),
   ];
 }
 
