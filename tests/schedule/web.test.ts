@@ -163,6 +163,9 @@ describe("the schedules page", () => {
     await add({ name: "s", expression: "@daily", kind: "k", payload: {} });
     expect((await f.request("POST", "/schedules/s/explode", { form: {} })).status).toBe(404);
     expect((await f.request("POST", "/schedules/nope/run", { form: {} })).status).toBe(404);
+    const bad = await f.request("POST", "/schedules/%20s/run", { form: {}, headers: { authorization: `Bearer ${f.token}`, accept: "text/html" } });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("name: must be 1-100 characters");
     expect((await f.request("POST", "/schedules/s/run", { form: {}, headers: { authorization: `Bearer ${f.token}`, origin: "https://evil.example" } })).status).toBe(403);
     expect((await f.request("POST", "/schedules/s/pause", { form: {}, auth: false })).status).toBe(401);
     expect(await count("claude_jobs")).toBe(0);
