@@ -52,6 +52,26 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** Records progress for the job (merged into its result while it runs). Optional to call. */
   progress?: (patch: Record<string, unknown>) => void;
+  /**
+   * Reports a usage-limit event of the handler's account (a warning that the
+   * limit is near, or the limit reached): the worker records it for every
+   * worker of that account (src/worker/usage-pause.ts). Optional to call.
+   */
+  accountLimit?: (notice: AccountLimitNotice) => void;
+}
+
+/** A usage-limit event of an account (usageAccount), as a handler reports it. */
+export interface AccountLimitNotice {
+  accountKey: string;
+  /** A readable name of the account: where its credential comes from; never a secret. */
+  accountLabel: string;
+  /** warning: the limit is near, jobs go on; rejected: reached, the account's jobs wait until resetsAt. */
+  status: "warning" | "rejected";
+  resetsAt: Date | null;
+  rateLimitType: string | null;
+  /** Shown with the pause ("waiting for the usage limit to reset at 20:00 (Europe/Paris)"). */
+  reason: string;
+  jobId: string;
 }
 
 /**
@@ -90,6 +110,12 @@ export interface HandlerDefinition {
    * handler that ignores its signal can run twice after a lost session.
    */
   stopWithinMs?: number;
+  /**
+   * The account whose usage limit holds this kind back (its key, see
+   * AccountLimitNotice): while that account is paused, the worker claims no
+   * job of this kind; other kinds go on.
+   */
+  usageAccount?: string;
 }
 
 export type Handler = HandlerFn | HandlerDefinition;
@@ -116,6 +142,23 @@ export class RetryJobError extends Error {
     super(message, options);
     this.name = "RetryJobError";
     this.delaySeconds = options.delaySeconds;
+    this.result = options.result;
+  }
+}
+
+/**
+ * The attempt could not run for a reason outside the job (its account's
+ * usage limit): back to the queue in `delayMs`, the attempt not counted, so
+ * waiting never uses up its attempts. Carries the run's result (the session
+ * to resume).
+ */
+export class ParkJobError extends Error {
+  readonly delayMs: number;
+  readonly result?: Record<string, unknown>;
+  constructor(message: string, options: { delayMs: number; cause?: unknown; result?: Record<string, unknown> }) {
+    super(message, options);
+    this.name = "ParkJobError";
+    this.delayMs = options.delayMs;
     this.result = options.result;
   }
 }

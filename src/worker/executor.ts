@@ -3,8 +3,8 @@
 // cancelled, put back) that the completer writes. Never touches the database.
 
 import type { Completion } from "../db/jobs.ts";
-import type { AbortReason, HandlerDefinition, JobRecord } from "../handlers/types.ts";
-import { PermanentJobError, RetryJobError } from "../handlers/types.ts";
+import type { AbortReason, AccountLimitNotice, HandlerDefinition, JobRecord } from "../handlers/types.ts";
+import { ParkJobError, PermanentJobError, RetryJobError } from "../handlers/types.ts";
 import { errorMessage } from "../errors.ts";
 import { formatDuration } from "../duration.ts";
 import { backoffMs } from "./backoff.ts";
@@ -23,7 +23,11 @@ export function abort(running: RunningJob, reason: AbortReason): void {
 export function execute(
   job: JobRecord,
   handler: HandlerDefinition | undefined,
-  options: { timeoutMs: number | null; progress?: (patch: Record<string, unknown>) => void },
+  options: {
+    timeoutMs: number | null;
+    progress?: (patch: Record<string, unknown>) => void;
+    accountLimit?: (notice: AccountLimitNotice) => void;
+  },
 ): RunningJob {
   const { timeoutMs } = options;
   const controller = new AbortController();
@@ -34,7 +38,7 @@ export function execute(
   const done = (async (): Promise<Completion> => {
     try {
       if (!handler) throw new PermanentJobError(`no handler is registered for kind "${job.kind}" in this worker`);
-      const result = await handler.run({ job, signal: controller.signal, progress: options.progress });
+      const result = await handler.run({ job, signal: controller.signal, progress: options.progress, accountLimit: options.accountLimit });
       return outcome(job, "finished", null, result ?? null);
     } catch (e: unknown) {
       return failure(job, e, controller.signal);
@@ -67,6 +71,8 @@ function failure(job: JobRecord, e: unknown, signal: AbortSignal): Completion {
     // counted. Written only if the attempt is still ours (fenced completion).
     return outcome(job, "queued", reason.message, result, { refund: true });
   }
+  // Parked (a usage limit): waiting is not the job's failure, so the attempt is not counted.
+  if (!reason && e instanceof ParkJobError) return outcome(job, "queued", e.message, result, { refund: true, retryInMs: e.delayMs });
   const message = reason ? reason.message : errorMessage(e) || "handler failed without a message";
   if (e instanceof PermanentJobError || job.attempts >= job.maxAttempts) return outcome(job, "failed", message, result);
   const delay = Math.max(backoffMs(job.attempts), e instanceof RetryJobError ? e.delaySeconds * 1000 : 0);
