@@ -37,6 +37,7 @@ import { DEFAULT_HANDLER_STOP_MS, livenessTimings, type LivenessTimings } from "
 import { LockNotFreeError, WorkerLock } from "./lock.ts";
 import { builtinMaintenance, MaintenanceRunner, type MaintenanceTask } from "./maintenance.ts";
 import { Notifier } from "./notifier.ts";
+import { UsagePauses } from "./usage-pause.ts";
 import { VERSION } from "../version.ts";
 
 /** How long shutdown waits to write the last outcomes before leaving them to the rescuer. */
@@ -121,6 +122,8 @@ export class Worker extends EventEmitter {
   private rescuing: Promise<void> | null = null;
   private nextRescue: ReturnType<typeof setTimeout> | null = null;
   private readonly maintenance: MaintenanceRunner;
+  /** Accounts paused on their usage limit: their kinds are left out of claims (usage-pause.ts). */
+  private readonly usage: UsagePauses;
 
   constructor(options: WorkerOptions) {
     super();
@@ -161,6 +164,9 @@ export class Worker extends EventEmitter {
       error: (e) => this.report(e),
     });
     const now = options.now ?? (() => new Date());
+    this.usage = new UsagePauses(this.sql, this.db, this.registry.entries(), {
+      changed: () => this.requestFetch(), paused: (p) => this.emit("worker:usage-paused", p), error: (e) => this.report(e),
+    }, now);
     this.maintenance = new MaintenanceRunner(
       options.maintenance ?? builtinMaintenance({ now }),
       { db: this.db, now, emit: (event, data) => this.emit(event, data) },
@@ -216,7 +222,8 @@ export class Worker extends EventEmitter {
     if (this.stopRequested.signal.aborted) return;
     this._state = "running";
     await this.notifier.start();
-    this.every(this.options.pollIntervalMs, () => { this.requestFetch(); void this.checkOwnership(); });
+    await this.usage.start();
+    this.every(this.options.pollIntervalMs, () => { this.requestFetch(); void this.checkOwnership(); void this.usage.refresh(); });
     this.every(this.options.rescueIntervalMs, () => this.rescue());
     this.every(this.timings.probeIntervalMs, () => {
       // The fence is checked on every tick, also while a probe hangs (up to
@@ -263,6 +270,7 @@ export class Worker extends EventEmitter {
     // process, and the rescuer puts them back.
     await settlesWithin(COMPLETER_DRAIN_MS, this.completer.drain());
     await this.notifier.stop();
+    await this.usage.stop();
     await this.probing;
     await this.reconnecting;
     await this.rescuing;
@@ -355,7 +363,9 @@ export class Worker extends EventEmitter {
    * (reconcile).
    */
   private claim(limit: number): Promise<JobRecord[]> {
-    return withDeadline(this.lock.claim({ queues: this.queues, kinds: this.kinds, limit }), QUERY_TIMEOUT_MS, () => {
+    const kinds = this.usage.claimable(this.kinds);
+    if (kinds.length === 0) return Promise.resolve([]);
+    return withDeadline(this.lock.claim({ queues: this.queues, kinds, limit }), QUERY_TIMEOUT_MS, () => {
       this.toReconnecting("a claim got no answer");
       return noAnswer("a claim got no answer", QUERY_TIMEOUT);
     });
@@ -388,7 +398,9 @@ export class Worker extends EventEmitter {
     const progress = (patch: Record<string, unknown>) => {
       this.db.run((sql) => jobProgress(sql, { id: job.id, workerId, attempt: job.attempts, patch })).catch((e: unknown) => this.report(e));
     };
-    const run = execute(job, this.registry.get(job.kind), { timeoutMs: this.options.jobTimeoutMs, progress });
+    const run = execute(job, this.registry.get(job.kind), {
+      timeoutMs: this.options.jobTimeoutMs, progress, accountLimit: (notice) => this.usage.record(notice),
+    });
     this.running.set(job.id, run);
     this.emit("job:start", job);
     void run.done.then((done: Completion) => {
