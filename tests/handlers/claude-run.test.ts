@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ClaudeRunError, listLogFiles } from "../../src/handlers/claude/index.ts";
+import { ClaudeRunError, ClaudeUsageLimitError, listLogFiles } from "../../src/handlers/claude/index.ts";
 import { PermanentJobError, RetryJobError } from "../../src/handlers/types.ts";
 import { FAKE_BIN, FAKE_CLAUDE, FAKE_CLAUDE_ANY_PATH, fakeEnv, makeHandler, makeJob, runJob, tempDir } from "./claude-helpers.ts";
 
@@ -107,17 +107,19 @@ describe("rate and usage limits wait longer before the retry", () => {
     expect(error!.result).toMatchObject({ apiRetries: 3, lastApiError: { status: 529 }, apiErrorStatus: 529 });
   });
 
-  test("a usage limit with a rejected rate_limit_event waits until the limit resets, plus a minute", async () => {
+  // Parking on a usage limit (until the reset, the attempt refunded) is tested in tests/usage-limits/.
+  test("a usage limit with a rejected rate_limit_event parks the job until the limit resets, plus a jitter", async () => {
     const { handler } = makeHandler();
-    const before = Date.now() / 1000;
+    const before = Date.now();
     const { error } = await runJob(handler, makeJob({ prompt: "fake:usage-limit", cwd }));
-    expect(error).toBeInstanceOf(RetryJobError);
+    expect(error).toBeInstanceOf(ClaudeUsageLimitError);
     expect(error!.message).toContain("You've hit your limit");
+    expect(error!.message).toStartWith("waiting for the usage limit to reset at ");
     const resetsAt = (error!.result!.rateLimit as { resetsAt: number }).resetsAt;
     expect(error!.result!.rateLimit).toMatchObject({ status: "rejected", rateLimitType: "five_hour" });
-    expect(error!.message).toContain(`the limit resets at ${new Date(resetsAt * 1000).toISOString()}`);
-    expect(error!.delaySeconds).toBeGreaterThanOrEqual(resetsAt - before + 59);
-    expect(error!.delaySeconds).toBeLessThanOrEqual(resetsAt - before + 61);
+    const delayMs = (error as unknown as ClaudeUsageLimitError).delayMs;
+    expect(delayMs).toBeGreaterThanOrEqual(resetsAt * 1000 - before - 1000);
+    expect(delayMs).toBeLessThanOrEqual(resetsAt * 1000 - before + 61_000);
   });
 });
 

@@ -9,7 +9,8 @@ import { InputError } from "../../errors.ts";
 import type { AbortReason, HandlerContext, HandlerDefinition } from "../types.ts";
 import { PermanentJobError } from "../types.ts";
 import { attemptLogPaths, defaultLogDir, preflightLogDir, readFrom, tailFile } from "./logs.ts";
-import { ClaudeRunError, decideOutcome, type ClaudeJobResult } from "./outcome.ts";
+import { ClaudeRunError, ClaudeUsageLimitError, decideOutcome, type ClaudeJobResult } from "./outcome.ts";
+import { accountKeyOf, DEFAULT_CONTINUE_PROMPT, DEFAULT_USAGE_LIMIT_WAIT_MS, type AccountKey } from "./usage-limit.ts";
 import {
   buildClaudeArgs, claudeConcurrencyKey, claudeConcurrencyLimit, DEFAULT_WORKTREE_LIMIT, validateClaudePayload, type ClaudePayload,
 } from "./payload.ts";
@@ -21,7 +22,10 @@ import { finishWorktree, markEnded, prepareWorktree, pruneEndedWorktrees, type P
 
 export { listLogFiles, defaultLogDir, type LogFile } from "./logs.ts";
 export { claudeEnv, passEnvDenied, passEnvProblem, type ClaudeEnvOptions } from "./env.ts";
-export { ClaudeRunError, type ClaudeJobResult } from "./outcome.ts";
+export { ClaudeRunError, ClaudeUsageLimitError, type ClaudeJobResult } from "./outcome.ts";
+export {
+  accountKeyOf, DEFAULT_CONTINUE_PROMPT, DEFAULT_USAGE_LIMIT_WAIT_MS, formatResetTime, recognizeUsageLimit, type AccountKey, type UsageLimit,
+} from "./usage-limit.ts";
 export {
   buildClaudeArgs, claudeConcurrencyKey, claudeConcurrencyLimit, DEFAULT_WORKTREE_LIMIT, validateClaudePayload, type ClaudePayload,
 } from "./payload.ts";
@@ -63,8 +67,20 @@ export interface ClaudeHandlerOptions {
    * handler (an explicit concurrency limit on the job wins). Default 3.
    */
   worktreeLimit?: number;
-  /** The clock of the prune pass (tests). */
+  /** The clock of the prune pass and of usage limits ("resets 8pm" is the next 20:00 after it; tests). */
   now?: () => Date;
+  /** How long a job waits on a usage limit when claude says nothing of when it resets. Default 30 minutes. */
+  usageLimitWaitMs?: number;
+  /** What a job parked on a usage limit is told when it resumes its session. Default "Continue where you left off." */
+  continuePrompt?: string;
+  /**
+   * A name for the Claude account, when its environment cannot tell it from
+   * another's (two API keys in the same variable and HOME on two hosts): it
+   * replaces the credential's source in the account key. Default: derived.
+   */
+  account?: string;
+  /** The jitter's randomness, in [0, 1) (tests). */
+  random?: () => number;
 }
 
 export function createClaudeHandler(options: ClaudeHandlerOptions = {}): HandlerDefinition {
@@ -82,7 +98,22 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): Handler
   const worktrees = new WorktreeKeeper(resolve(options.worktreeDir ?? defaultWorktreeDir(env)), options.worktreeTtlMs ?? DEFAULT_WORKTREE_TTL_MS,
     options.now ?? (() => new Date()), env);
 
+  const usageLimitWaitMs = options.usageLimitWaitMs ?? DEFAULT_USAGE_LIMIT_WAIT_MS;
+  if (!Number.isFinite(usageLimitWaitMs) || usageLimitWaitMs <= 0) {
+    throw new InputError("usageLimitWaitMs", `must be a positive number of milliseconds; got ${JSON.stringify(options.usageLimitWaitMs)}`);
+  }
+  const continuePrompt = options.continuePrompt ?? DEFAULT_CONTINUE_PROMPT;
+  if (continuePrompt.trim() === "" || continuePrompt.includes("\0")) {
+    throw new InputError("continuePrompt", "must be a non-empty string without NUL characters");
+  }
+  // The account of the environment the CLI gets (its allow-list), as it is now.
+  const account = accountKeyOf(claudeEnv(env, { passEnv }), options.account);
+  const usage: UsageSettings = {
+    account, fallbackMs: usageLimitWaitMs, continuePrompt, now: options.now ?? (() => new Date()), random: options.random ?? Math.random,
+  };
+
   const definition: HandlerDefinition & { concurrencyLimit: (payload: Record<string, unknown>) => number } = {
+    usageAccount: account.key,
     validate: (payload) => ({ ...validateClaudePayload(payload) }),
     concurrencyKey: claudeConcurrencyKey,
     concurrencyLimit: (payload) => claudeConcurrencyLimit(payload, worktreeLimit),
@@ -94,7 +125,7 @@ export function createClaudeHandler(options: ClaudeHandlerOptions = {}): Handler
     stopWithinMs: killGraceMs + 2000,
     // The child's environment is built at each run (from process.env as it is then, by default).
     run: (ctx) => runClaude(ctx, {
-      env: claudeEnv(env, { passEnv }), logDir, claudePath, killGraceMs, defaultTimeoutMs: options.defaultTimeoutMs, worktrees,
+      env: claudeEnv(env, { passEnv }), logDir, claudePath, killGraceMs, defaultTimeoutMs: options.defaultTimeoutMs, worktrees, usage,
     }),
   };
   return definition;
@@ -132,7 +163,16 @@ class WorktreeKeeper {
   }
 }
 
+interface UsageSettings {
+  account: AccountKey;
+  fallbackMs: number;
+  continuePrompt: string;
+  now: () => Date;
+  random: () => number;
+}
+
 interface Resolved {
+  usage: UsageSettings;
   env: Record<string, string | undefined>;
   logDir: string;
   claudePath: string;
@@ -194,8 +234,11 @@ async function runCli(
     offset = await readFrom(logs.stdoutPath, offset, (chunk) => reader.push(chunk)).catch(() => offset);
   }));
   let poll: ReturnType<typeof setInterval> | undefined;
+  // A job parked on a usage limit resumes the session it had, told to go on.
+  const continued = parkedSession(job.result);
+  const args = buildClaudeArgs(continued === null ? payload : { ...payload, resume: continued, prompt: o.usage.continuePrompt });
   const run = await runInProcessGroup({
-    command: o.claudePath, args: buildClaudeArgs(payload), cwd, env: o.env,
+    command: o.claudePath, args, cwd, env: o.env,
     stdoutPath: logs.stdoutPath, stderrPath: logs.stderrPath, signal, timeoutMs, killGraceMs: o.killGraceMs,
     marker: { jobId: job.id },
     onSpawn: () => {
@@ -210,6 +253,8 @@ async function runCli(
   const result: ClaudeJobResult = {
     ...summary, exitCode: run.exitCode, signal: run.signal, stdoutLog: logs.stdoutPath, stderrLog: logs.stderrPath,
   };
+  if (continued !== null) result.continuedSession = continued;
+  if (summary.rateLimitWarning) reportWarning(ctx, o.usage, summary.rateLimitWarning, result);
   const stderrTail = await tailFile(logs.stderrPath, 20, 8192, stderrStart);
   const succeeded = run.exitCode === 0 && !run.stoppedBy && summary.subtype !== null && !summary.isError;
   // A worker that lost its database session leaves the worktree as it is: the
@@ -227,11 +272,61 @@ async function runCli(
       result.worktreeError = message;
     }
   }
-  return decideOutcome({
-    result, stderrTail, attempt: job.attempts, stoppedBy: run.stoppedBy,
-    abortMessage: abortMessage(signal), timeoutMs, permissionMode: payload.permission_mode,
-    configDir: o.env.CLAUDE_CONFIG_DIR || (o.env.HOME ? join(o.env.HOME, ".claude") : undefined),
-  });
+  const now = o.usage.now();
+  try {
+    return decideOutcome({
+      result, stderrTail, attempt: job.attempts, stoppedBy: run.stoppedBy,
+      abortMessage: abortMessage(signal), timeoutMs, permissionMode: payload.permission_mode,
+      configDir: o.env.CLAUDE_CONFIG_DIR || (o.env.HOME ? join(o.env.HOME, ".claude") : undefined),
+      usage: { now, fallbackMs: o.usage.fallbackMs, random: o.usage.random },
+    });
+  } catch (e: unknown) {
+    if (e instanceof ClaudeUsageLimitError) parkOnUsageLimit(ctx, o.usage, e, now);
+    throw e;
+  }
+}
+
+/**
+ * The session a job parked on a usage limit left to resume: its previous
+ * attempt's result says so (usageLimit.sessionId). Null otherwise.
+ */
+export function parkedSession(result: Record<string, unknown> | null): string | null {
+  const parked = result?.usageLimit as { sessionId?: unknown } | undefined;
+  const id = parked && typeof parked === "object" ? parked.sessionId : undefined;
+  return typeof id === "string" && /^[0-9a-f-]{36}$/i.test(id) ? id : null;
+}
+
+/** Keeps the park on the result (shown by show and the job page; read by the next attempt) and pauses the account. */
+function parkOnUsageLimit(ctx: HandlerContext, usage: UsageSettings, e: ClaudeUsageLimitError, now: Date): void {
+  const reason = e.reason;
+  e.result.usageLimit = {
+    accountKey: usage.account.key, accountLabel: usage.account.label, resetsAt: e.limit.resetsAt.toISOString(), source: e.limit.source,
+    zone: e.limit.zone, rateLimitType: e.limit.rateLimitType, reason, parkedAt: now.toISOString(),
+    runAt: new Date(now.getTime() + e.delayMs).toISOString(), sessionId: e.result.sessionId,
+  };
+  try {
+    ctx.accountLimit?.({
+      accountKey: usage.account.key, accountLabel: usage.account.label, status: "rejected", resetsAt: e.limit.resetsAt,
+      rateLimitType: e.limit.rateLimitType, reason, jobId: ctx.job.id,
+    });
+  } catch {
+    // the pause is best effort: the job is parked whatever the worker does with it
+  }
+}
+
+/** An allowed_warning: the limit is near. On the result, and to the worker for the overview. */
+function reportWarning(ctx: HandlerContext, usage: UsageSettings, w: NonNullable<ClaudeJobResult["rateLimitWarning"]>, result: ClaudeJobResult): void {
+  const at = usage.now();
+  result.rateLimitWarning = { ...w, at: at.toISOString() };
+  try {
+    ctx.accountLimit?.({
+      accountKey: usage.account.key, accountLabel: usage.account.label, status: "warning",
+      resetsAt: w.resetsAt === null ? null : new Date(w.resetsAt * 1000), rateLimitType: w.rateLimitType,
+      reason: "the usage limit is near", jobId: ctx.job.id,
+    });
+  } catch {
+    // best effort
+  }
 }
 
 /** The payload as stored, re-checked: a directory removed since enqueue cannot come back by retrying. */

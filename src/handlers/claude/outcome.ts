@@ -3,8 +3,9 @@
 // with a message that tells the user what happened and what to do.
 
 import { formatDuration } from "../../duration.ts";
-import { PermanentJobError, RetryJobError } from "../types.ts";
+import { ParkJobError, PermanentJobError, RetryJobError } from "../types.ts";
 import type { ClaudeRunSummary } from "./stream.ts";
+import { parkDelayMs, parkReason, recognizeUsageLimit, type UsageLimit } from "./usage-limit.ts";
 
 /** The job's result: the run summary plus how the process ended and where its logs are. */
 export interface ClaudeJobResult extends ClaudeRunSummary {
@@ -43,7 +44,30 @@ export interface RunFacts {
   configDir?: string;
   /** The payload's permission mode, when it set one (then no --dangerously-skip-permissions was passed). */
   permissionMode?: string;
+  /**
+   * Given, a usage limit parks the job (ClaudeUsageLimitError) until the
+   * reset instead of retrying it after a delay. The clock and the jitter's
+   * randomness are injected.
+   */
+  usage?: { now: Date; fallbackMs: number; random?: () => number; localZone?: string };
 }
+
+/**
+ * The run hit the account's usage limit: the job goes back to the queue until
+ * the reset (plus a jitter), its attempt not counted, and its result keeps
+ * `usageLimit` (when, why, the session the next attempt resumes).
+ */
+export class ClaudeUsageLimitError extends ParkJobError {
+  declare readonly result: ClaudeJobResult;
+  constructor(readonly reason: string, said: string, result: ClaudeJobResult, delayMs: number, readonly limit: UsageLimit) {
+    const message = `${reason}: claude said ${said}`;
+    super(message, { delayMs, result });
+    this.name = "ClaudeUsageLimitError";
+  }
+}
+
+/** A result whose whole text is the CLI's usage-limit marker is no answer, whatever the exit code. */
+const USAGE_MARKER_RESULT = /^\s*Claude AI usage limit reached\|\d+\s*$/i;
 
 // Texts, for what the CLI reports without a structured field (a refusal
 // before it starts, older versions), matched only after the fields.
@@ -103,7 +127,8 @@ export function decideOutcome(f: RunFacts): ClaudeJobResult {
     throw new ClaudeRunError(`timed out after ${formatDuration(f.timeoutMs ?? 0)}; partial output in ${r.stdoutLog}`, r);
   }
   const sawResult = r.subtype !== null;
-  if (r.exitCode === 0 && sawResult && !r.isError) return r;
+  const marker = USAGE_MARKER_RESULT.test(r.result ?? "");
+  if (r.exitCode === 0 && sawResult && !r.isError && !marker) return r;
 
   const reported = [...new Set([r.result, ...(r.errors ?? [])].filter((t): t is string => !!t))].join("; ");
   // stderr often repeats what the result said (an unknown session): only what it adds.
@@ -111,7 +136,7 @@ export function decideOutcome(f: RunFacts): ClaudeJobResult {
   // What texts are matched against: a run that ended with a successful-looking
   // result (and a failing exit code) said nothing about its failure there; its
   // answer could mention anything.
-  const said = [r.isError === false ? "" : reported, f.stderrTail].filter(Boolean).join("\n");
+  const said = [r.isError === false && !marker ? "" : reported, f.stderrTail].filter(Boolean).join("\n");
   const quoted = (fallback: string) => JSON.stringify(firstLine(reported || stderr || fallback));
   const configDir = f.configDir ?? "~/.claude";
 
@@ -164,6 +189,14 @@ export function decideOutcome(f: RunFacts): ClaudeJobResult {
         { result: r },
       );
     case "limit": {
+      const usage = f.usage && recognizeUsageLimit({
+        rateLimit: r.rateLimit, texts: [said], now: f.usage.now, fallbackMs: f.usage.fallbackMs, localZone: f.usage.localZone,
+      });
+      if (usage && f.usage) {
+        const reason = parkReason(usage, f.usage.now, f.usage.localZone);
+        throw new ClaudeUsageLimitError(reason, quoted("usage limit reached"), r,
+          parkDelayMs(usage.resetsAt, f.usage.now, f.usage.random), usage);
+      }
       const rejected = r.rateLimit?.status === "rejected";
       const untilReset = rejected ? secondsUntil(r.rateLimit?.resetsAt ?? null) : null;
       const delaySeconds = untilReset ?? limitDelaySeconds(f.attempt, rejected || USAGE_LIMIT.test(said));

@@ -41,6 +41,8 @@ export interface ClaudeRunSummary {
   assistantError: string | null;
   /** The last rate_limit_event: allowed, allowed_warning or rejected, and when the window resets (epoch seconds). */
   rateLimit: { status: string | null; resetsAt: number | null; rateLimitType: string | null } | null;
+  /** The last allowed_warning rate_limit_event (the usage limit is near), kept when a later event says otherwise. */
+  rateLimitWarning: { resetsAt: number | null; rateLimitType: string | null; utilization: number | null; at?: string } | null;
   /** Tools the permission mode refused (the last result's permission_denials), by name, at most 50. */
   permissionDenials: string[] | null;
 }
@@ -50,7 +52,7 @@ export function emptySummary(): ClaudeRunSummary {
     sessionId: null, model: null, subtype: null, isError: null, result: null, numTurns: null,
     durationMs: null, totalCostUsd: null, usage: null, errors: null, apiRetries: 0, lastApiError: null,
     terminalReason: null, apiError: null, apiErrorStatus: null, assistantError: null, rateLimit: null,
-    permissionDenials: null,
+    rateLimitWarning: null, permissionDenials: null,
   };
 }
 
@@ -75,6 +77,9 @@ export function applyEvent(s: ClaudeRunSummary, event: Record<string, unknown>):
     // 2.1.197 nests the fields in rate_limit_info; accept them at the top level too.
     const info = obj(event.rate_limit_info) ?? event;
     s.rateLimit = { status: str(info.status), resetsAt: num(info.resetsAt), rateLimitType: str(info.rateLimitType) };
+    if (s.rateLimit.status === "allowed_warning") {
+      s.rateLimitWarning = { resetsAt: s.rateLimit.resetsAt, rateLimitType: s.rateLimit.rateLimitType, utilization: num(info.utilization) };
+    }
   } else if (event.type === "result") {
     // total_cost_usd is cumulative for the session: the last result wins, never sum.
     s.sessionId = str(event.session_id) ?? s.sessionId;
