@@ -9,7 +9,7 @@ import { InputError } from "../../errors.ts";
 import { validateQueueName } from "../../queue/validate.ts";
 import { Worker } from "../../worker/worker.ts";
 import { HandlerRegistry } from "../../handlers/registry.ts";
-import { createClaudeHandler, passEnvDenied, passEnvProblem } from "../../handlers/claude/index.ts";
+import { createClaudeHandler, formatResetTime, passEnvDenied, passEnvProblem } from "../../handlers/claude/index.ts";
 import { openDatabase, StoppedWaiting, type CliContext, type OpenDatabase, type OpenOptions } from "../context.ts";
 import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
 import { RETAIN_FAILED_OPTION, RETAIN_FINISHED_OPTION } from "../retention-options.ts";
@@ -44,6 +44,18 @@ export const workerOptions = {
     type: "string", description: "remove a worktree this long after its job ended (its branch stays)",
     env: "CLAUDE_JOBS_WORKTREE_TTL", default: "7d",
   },
+  "usage-limit-wait": {
+    type: "string", description: "how long a Claude job parked on a usage limit waits when claude gives no reset time",
+    env: "CLAUDE_JOBS_USAGE_LIMIT_WAIT", default: "30m",
+  },
+  "continue-prompt": {
+    type: "string", description: "the prompt a job parked on a usage limit resumes its session with",
+    env: "CLAUDE_JOBS_CONTINUE_PROMPT", default: "Continue where you left off.",
+  },
+  "claude-account": {
+    type: "string", description: "a name for the Claude account, when workers' credential source and config folder cannot tell accounts apart (part of the usage-limit account key)",
+    env: "CLAUDE_JOBS_CLAUDE_ACCOUNT",
+  },
 } as const satisfies CommandSpec["options"];
 
 export const spec: CommandSpec = {
@@ -69,6 +81,9 @@ export interface WorkerSettings {
   retention: RetentionPolicy;
   worktreeDir: string;
   worktreeTtlMs: number;
+  usageLimitWaitMs: number;
+  continuePrompt: string;
+  claudeAccount: string | undefined;
 }
 
 /** Intervals: at least 1ms (0 would spin), at most a week (see MAX_INTERVAL_MS). */
@@ -100,6 +115,7 @@ export function workerSettings(ctx: CliContext, values: ParsedCommand["values"])
     },
     worktreeDir: resolveLogDir(ctx.env, values["worktree-dir"] ?? workerOptions["worktree-dir"].default),
     worktreeTtlMs: parseDuration("--worktree-ttl", String(values["worktree-ttl"] ?? workerOptions["worktree-ttl"].default), { max: 10 * 366 * 86_400_000 }),
+    ...usageSettings(values),
   };
 }
 
@@ -109,6 +125,22 @@ export function workerSettings(ctx: CliContext, values: ParsedCommand["values"])
  * PG* variable (libpq's password, service file, ...) or a CLAUDE_JOBS_* one
  * is refused, rather than dropped without a word.
  */
+function usageSettings(values: ParsedCommand["values"]): Pick<WorkerSettings, "usageLimitWaitMs" | "continuePrompt" | "claudeAccount"> {
+  const continuePrompt = String(values["continue-prompt"] ?? workerOptions["continue-prompt"].default);
+  if (continuePrompt.trim() === "" || continuePrompt.includes("\0")) {
+    throw new InputError("--continue-prompt", `must be a non-empty text; got ${JSON.stringify(continuePrompt)}`);
+  }
+  const account = values["claude-account"] === undefined ? undefined : String(values["claude-account"]);
+  if (account !== undefined && (account.trim() === "" || account.length > 200 || /[\0-\x1f]/.test(account))) {
+    throw new InputError("--claude-account", `must be a name of 1 to 200 printable characters; got ${JSON.stringify(account)}`);
+  }
+  return {
+    usageLimitWaitMs: parseDuration("--usage-limit-wait", String(values["usage-limit-wait"] ?? workerOptions["usage-limit-wait"].default),
+      { min: 1000, max: 7 * 86_400_000 }),
+    continuePrompt, claudeAccount: account,
+  };
+}
+
 function passEnvList(value: unknown): string[] {
   if (value === undefined) return [];
   const entries = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(",")).map((e) => e.trim()).filter(Boolean);
@@ -127,6 +159,7 @@ export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").
   const handlers = new HandlerRegistry().register("claude", createClaudeHandler({
     claudePath: s.claudePath, logDir: s.logDir, killGraceMs: s.killGraceMs, defaultTimeoutMs: s.jobTimeoutMs, env: ctx.env, passEnv: s.passEnv,
     worktreeDir: s.worktreeDir, worktreeTtlMs: s.worktreeTtlMs,
+    usageLimitWaitMs: s.usageLimitWaitMs, continuePrompt: s.continuePrompt, account: s.claudeAccount,
   }));
   const worker = new Worker({
     sql, handlers, queues: s.queues, concurrency: s.concurrency,
@@ -142,6 +175,8 @@ export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").
     ctx.err(`worker ${e.id} is back: holds its lock again (session ${e.generation})${e.fenced ? "" : `, kept its ${e.running} running job(s)`}`));
   worker.on("worker:fenced", (e: { id: number; jobs: string[] }) =>
     ctx.err(`worker ${e.id} could not prove its lock in time: stopped its ${e.jobs.length} job(s) so that none can run twice; they go back to the queue`));
+  worker.on("worker:usage-paused", (e: { accountLabel: string; until: Date; reason: string }) =>
+    ctx.err(`Claude paused until ${formatResetTime(e.until, new Date())} (usage limit) for the account of ${e.accountLabel}: no Claude job starts on its workers until then (claude-jobs claude resume-now lifts it)`));
   worker.on("job:rescued", (jobs: { id: string; status: string }[]) =>
     ctx.err(`rescued ${jobs.length} job(s) of dead workers: ${jobs.map((j) => `${j.id} -> ${j.status}`).join(", ")}`));
   return worker;
