@@ -124,6 +124,9 @@ describe("the schedules page", () => {
     expect(page).toContain('action="/schedules/nightly/run"');
     expect(page).toContain('action="/schedules/nightly/pause"');
     expect(page).toContain('<span class="muted">never</span>');
+    expect(page).toMatch(/<span title="[^"]+ UTC">in \d+/);
+    await f.db.sql`UPDATE claude_job_schedules SET next_run_at = now() - interval '10 minutes'`;
+    expect(await (await f.request("GET", "/partials/schedules")).text()).toContain("due 10m ago: no worker has run it yet");
 
     let r = await f.request("POST", "/schedules/nightly/run", { form: {} });
     expect(r.status).toBe(303);

@@ -55,6 +55,12 @@ function payloadText(s: ScheduleInfo, max = 80): string {
   return flat.length > max ? flat.slice(0, max - 1) + "…" : flat;
 }
 
+/** "in 5m"; a slot already past is waiting for a worker's tick (none runs, if it stays so). */
+function nextRun(at: Date | null, now: Date): string {
+  if (!at) return "none to come";
+  return at.getTime() < now.getTime() - 5000 ? `due ${relativeTime(at, now)}: no worker has run it yet` : relativeTime(at, now);
+}
+
 function ScheduleRow({ s, now }: { s: ScheduleInfo; now: Date }) {
   const base = `/schedules/${encodeURIComponent(s.name)}`;
   const toggle = s.paused ? "resume" : "pause";
@@ -72,7 +78,7 @@ function ScheduleRow({ s, now }: { s: ScheduleInfo; now: Date }) {
       </td>
       <td>
         {s.paused ? <span class="muted">paused</span>
-          : <span title={isoTime(s.nextRunAt)}>{esc(s.nextRunAt ? relativeTime(s.nextRunAt, now) : "none to come")}</span>}
+          : <span title={isoTime(s.nextRunAt)}>{esc(nextRun(s.nextRunAt, now))}</span>}
       </td>
       <td>
         {s.lastJobId ? (
