@@ -92,6 +92,17 @@ describe("a branch with every kind of change", () => {
     expect(byPath(d, "new\nline.txt").hunks[0]!.lines[0]!.text).toBe("newline in the name");
   });
 
+  test("a file name that is not UTF-8 is still matched to its hunks", async () => {
+    const { repo: r, base: b } = makeRepo();
+    const rec = agentWorktree(r, b, crypto.randomUUID(), (dir) => {
+      writeFileSync(Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from(".txt")]), "latin-1 name\n");
+    });
+    const d = await ready(rec);
+    expect(d.files).toHaveLength(1);
+    expect(d.files[0]!.path).toBe("caf\ufffd.txt");
+    expect(d.files[0]!.hunks[0]!.lines[0]!.text).toBe("latin-1 name");
+  });
+
   test("gitQuote spells names as git's diff --git line does", () => {
     const header = git(repo, "-c", "core.quotepath=off", "diff", base, record.branch, "--", ":(literal)new\nline.txt", ':(literal)q"uote\\back.txt', ":(literal)tab\there.txt")
       .split("\n").filter((l) => l.startsWith("diff --git "));
