@@ -174,3 +174,8 @@ function canonicalZone(zone: string): string | null {
 export function localZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
+
+/** What stats, workers and the dashboard say of a paused account: "Claude paused until 20:00 (usage limit)". */
+export function pausedText(until: Date, now: Date, zone: string = localZone()): string {
+  return `Claude paused until ${formatResetTime(until, now, zone)} (usage limit)`;
+}
