@@ -21,6 +21,7 @@ import * as db from "./commands/db.ts";
 import * as queueCommand from "./commands/queue.ts";
 import * as cleanupCommand from "./commands/cleanup.ts";
 import * as cronCommand from "./commands/cron.ts";
+import * as claudeCommand from "./commands/claude.ts";
 import { cancel, remove, retry, runNow } from "./commands/job-actions.ts";
 import { diff, discard, followUp } from "./commands/worktree.ts";
 import * as dashboard from "./commands/dashboard.ts"; import * as serve from "./commands/serve.ts";
@@ -30,7 +31,7 @@ interface Command {
   run(ctx: CliContext, parsed: ParsedCommand): Promise<number>;
 }
 
-export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, logs, stats, retry, cancel, runNow, remove, diff, followUp, discard, workers, queueCommand, cronCommand, cleanupCommand, db, dashboard, serve];
+export const COMMANDS: Command[] = [migrate, enqueue, worker, list, show, logs, stats, retry, cancel, runNow, remove, diff, followUp, discard, workers, queueCommand, cronCommand, claudeCommand, cleanupCommand, db, dashboard, serve];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
