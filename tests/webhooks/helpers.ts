@@ -22,7 +22,7 @@ export interface Answer {
 
 export class Receiver {
   readonly requests: Received[] = [];
-  private readonly server: Server;
+  private readonly server: Server<unknown>;
   private script: Answer[] = [];
   private fallback: Answer = { status: 200, body: "ok" };
   private readonly pending = new Set<ReturnType<typeof setTimeout>>();
