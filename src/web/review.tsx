@@ -40,7 +40,8 @@ export async function reviewOf(deps: AppDeps, job: JobRecord): Promise<Review | 
   // A job that has not ended is followed up after it (its final session); one that ended without a session cannot be.
   const session = job.result?.sessionId;
   const ended = job.status === "finished" || job.status === "failed" || job.status === "cancelled";
-  const followUpBlocked = !ended || (typeof session === "string" && session !== "") ? null
+  const followUpBlocked = changes.state === "discarded" ? "The branch was discarded: there is nothing to follow up on."
+    : !ended || (typeof session === "string" && session !== "") ? null
     : `A follow-up resumes this job's Claude session, and it ended without one (it is ${job.status}).`;
   return { changes, chain, discardBlocked, followUpBlocked };
 }
@@ -69,22 +70,36 @@ export async function patchResponse(job: JobRecord): Promise<Response> {
 const isHtmx = (request: Request) => request.headers.get("hx-request") === "true";
 const redirect = (location: string) => new Response(null, { status: 303, headers: { location } });
 
-/** POST /jobs/:id/discard: htmx gets the Changes section again, a form a redirect back. */
+/** POST /jobs/:id/discard: htmx gets the Changes section again (and the chain: no follow-up of a discarded branch), a form a redirect back. */
 export async function discardAction(deps: AppDeps, id: string, request: Request): Promise<Response | JSX.Element> {
   const job = await deps.queue.get(id);
   const result: DiscardResult = await discardWorktree(deps.sql, job);
   if (!isHtmx(request)) return redirect(`/jobs/${job.id}?done=discarded`);
   const review = await reviewOf(deps, job);
-  return <ChangesSection job={job} changes={review!.changes} discardBlocked={review!.discardBlocked} discarded={result} />;
+  return (
+    <>
+      <ChangesSection job={job} changes={review!.changes} discardBlocked={review!.discardBlocked} discarded={result} />
+      {review!.chain ? <ChainSection job={job} chain={review!.chain} followUpBlocked={review!.followUpBlocked} oob /> : ""}
+    </>
+  );
 }
 
-/** POST /jobs/:id/follow-up: htmx gets the chain section again (naming the new job), a form the new job's page. */
+/**
+ * POST /jobs/:id/follow-up: htmx gets the chain section again (naming the new
+ * job), and the Changes section (Discard waits for the follow-up now); a form
+ * the new job's page.
+ */
 export async function followUpAction(deps: AppDeps, id: string, prompt: unknown, request: Request): Promise<Response | JSX.Element> {
   const newId = await enqueueFollowUp(deps.queue, id, prompt);
   if (!isHtmx(request)) return redirect(`/jobs/${newId}?done=follow-up`);
   const job = await deps.queue.get(id);
   const review = await reviewOf(deps, job);
-  return <ChainSection job={job} chain={review!.chain!} followUpBlocked={review!.followUpBlocked} enqueued={newId} />;
+  return (
+    <>
+      <ChainSection job={job} chain={review!.chain!} followUpBlocked={review!.followUpBlocked} enqueued={newId} />
+      <ChangesSection job={job} changes={review!.changes} discardBlocked={review!.discardBlocked} oob />
+    </>
+  );
 }
 
 /** GET /api/jobs/:id/diff: the diff as JSON, bounded as on the page. */

@@ -133,11 +133,17 @@ describe("a worktree job's Changes in chromium", () => {
     expect(await page.locator("#job-chain").textContent()).toContain("Now write the tests <script>alert(5)</script>");
     await page.locator("#job-chain").screenshot({ path: join(ARTIFACTS, "job-chain-desktop.png") });
 
-    // The follow-up is queued on the branch: Discard is refused until it is out of the way.
+    // The follow-up is queued on the branch: the same answer turned Discard off until it is out of the way.
+    expect(await page.locator('button[data-action="discard"]').isDisabled()).toBe(true);
+    expect(navigations).toEqual([]);
     await db.sql`UPDATE claude_jobs SET status = 'cancelled', finished_at = now() WHERE id = ${newId}`;
+    await page.reload();
+    navigations.length = 0;
     await page.locator('button[data-action="discard"]').click();
     await page.locator('#job-changes[data-changes-state="discarded"] [data-discarded]').waitFor({ timeout: 10_000 });
     expect(git(repo, "branch", "--list", branch)).toBe("");
+    // And the follow-up form is gone with the branch.
+    await page.locator("#job-chain [data-follow-up-blocked]").waitFor({ timeout: 10_000 });
     expect(navigations).toEqual([]);
     expect(dialogs).toEqual([]);
     expect(problems).toEqual([]);

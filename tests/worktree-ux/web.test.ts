@@ -179,6 +179,9 @@ describe("the page's actions", () => {
     const [newest] = await f.db.sql`SELECT id FROM claude_jobs WHERE payload->>'prompt' = 'from htmx <b>bold</b>'`;
     expect(fragment).toContain(`data-follow-up-enqueued="${newest!.id}"`);
     expect(fragment).toContain("from htmx &lt;b&gt;bold&lt;/b&gt;");
+    // The Changes section comes along (out of band): Discard now waits for the follow-up.
+    expect(fragment).toContain('id="job-changes" data-changes-state="ready" hx-swap-oob="true"');
+    expect(fragment).toMatch(/data-action="discard" disabled/);
     const before = await count();
     const empty = await f.request("POST", `/jobs/${id}/follow-up`, { form: { prompt: " " }, headers: htmx });
     expect(empty.status).toBe(422);
@@ -196,6 +199,9 @@ describe("the page's actions", () => {
     expect(fragment).toStartWith('<section class="card changes" id="job-changes" data-changes-state="discarded"');
     expect(fragment).toContain("data-discarded");
     expect(fragment).toContain(`Discarded: removed the worktree folder ${record.path} and the branch ${record.branch}.`);
+    expect(fragment).toContain('id="job-chain" hx-swap-oob="true"');
+    expect(fragment).toContain("The branch was discarded: there is nothing to follow up on.");
+    expect(fragment).not.toContain(`action="/jobs/${id}/follow-up"`);
     const again = await f.request("POST", `/jobs/${id}/discard`);
     expect(again.status).toBe(303);
     expect(again.headers.get("location")).toBe(`/jobs/${id}?done=discarded`);

@@ -17,6 +17,8 @@ export interface ChainProps {
   followUpBlocked: string | null;
   /** Just enqueued (the htmx answer to the form): the new job's id. */
   enqueued?: string | null;
+  /** Sent beside another section's htmx answer, to replace this one too (hx-swap-oob). */
+  oob?: boolean;
 }
 
 function role(chain: Chain, j: ChainJob): string[] {
@@ -35,7 +37,7 @@ function JobLink({ id, current }: { id: string; current: string }) {
 export function ChainSection(p: ChainProps) {
   const { chain, job } = p;
   return (
-    <section class="card chain" id="job-chain">
+    <section class="card chain" id="job-chain" hx-swap-oob={p.oob ? "true" : undefined}>
       <h2>Branch chain</h2>
       {p.enqueued ? (
         <div class="notice" role="status" data-follow-up-enqueued={p.enqueued}>

@@ -24,6 +24,8 @@ export interface ChangesProps {
   discardBlocked: string | null;
   /** Just discarded (the htmx answer to Discard): what was removed. */
   discarded?: DiscardResult | null;
+  /** Sent beside another section's htmx answer, to replace this one too (hx-swap-oob). */
+  oob?: boolean;
 }
 
 /** Files shown open at first: the first few, when they are not long. */
@@ -35,7 +37,7 @@ const short = (sha: string) => sha.slice(0, 10);
 export function ChangesSection(p: ChangesProps) {
   const c = p.changes;
   return (
-    <section class="card changes" id="job-changes" data-changes-state={c.state}>
+    <section class="card changes" id="job-changes" data-changes-state={c.state} hx-swap-oob={p.oob ? "true" : undefined}>
       <div class="card-head"><h2>Changes</h2>{c.state === "ready" ? <span class="muted">{esc(`${c.totals.files} files`)}</span> : ""}</div>
       {p.discarded ? <Discarded r={p.discarded} /> : ""}
       {c.state === "waiting" || c.state === "malformed" || c.state === "none" ? <p class="muted" data-changes-message>{esc(c.message)}</p> : ""}
