@@ -29,7 +29,8 @@ describe("cron add and list", () => {
   test("adds a schedule with its template; list shows next run, and last run with its job once run", async () => {
     const added = await cron("add", "nightly", "30 2 * * *", '--payload={"prompt":"triage new issues","cwd":"/tmp"}',
       "--queue=nightly", "--priority=5", "--timezone=Europe/Paris", "--missed=all:3");
-    expect(added).toMatchObject({ code: 0, stderr: "" });
+    expect(added.code).toBe(0);
+    expect(added.stderr).toBe("warning: no worker is running; workers enqueue the slots of schedules, so nothing runs until one starts (claude-jobs worker)\n");
     expect(added.stdout).toMatch(/^schedule "nightly" added: 30 2 \* \* \* \(Europe\/Paris, missed: all:3\), kind claude on queue nightly; next run \d{4}-\d\d-\d\d 02:30\+0[12]:00\n$/);
     expect(await rows()).toEqual([{
       name: "nightly", expression: "30 2 * * *", timezone: "Europe/Paris", missed: "all", missed_limit: 3, kind: "claude", queue: "nightly",
@@ -152,6 +153,9 @@ describe("claude-jobs worker", () => {
       // once (the default): one catch-up job for the four due slots, not one per slot (a
       // minute that turns meanwhile adds its own slot, later than this one).
       expect(await db.sql`SELECT 1 FROM claude_jobs WHERE schedule_slot <= ${job!.schedule_slot}`).toHaveLength(1);
+      // With a worker running that serves neither the kind nor the queue, add says so.
+      const added = await cron("add", "other", "@daily", "--kind=ping", "--queue=cron-test", "--payload={}");
+      expect(added).toMatchObject({ code: 0, stderr: 'warning: no live worker handles kind "ping" on queue "cron-test"; its jobs wait until one does (claude-jobs worker --queues=cron-test)\n' });
     } finally {
       worker.proc.kill("SIGTERM");
       expect(await worker.exited).toBe(0);

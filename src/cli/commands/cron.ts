@@ -8,6 +8,7 @@ import { InputError } from "../../errors.ts";
 import { Schedules, type ScheduleInfo, type ScheduleParams } from "../../schedule/schedules.ts";
 import { validateTimezone } from "../../schedule/cron.ts";
 import { parseMissed } from "../../schedule/missed.ts";
+import { workerListLive, workersServe } from "../../db/workers.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { table } from "../format.ts";
 import { jsonText, visible } from "../terminal.ts";
@@ -60,6 +61,7 @@ export async function run(ctx: CliContext, parsed: ParsedCommand): Promise<numbe
       case "add": {
         const { schedule, created } = await schedules.add(params!);
         out(schedule, `schedule ${quote(schedule.name)} ${created ? "added" : "replaced"}: ${describe(schedule)}`);
+        await warnIfUnserved(ctx, db.sql, schedule);
         break;
       }
       case "list": {
@@ -93,6 +95,21 @@ export async function run(ctx: CliContext, parsed: ParsedCommand): Promise<numbe
     return 0;
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * The schedule is in; but the scheduler runs in workers, and its jobs need a
+ * worker that handles their kind on their queue: say so when none runs
+ * (stderr, a warning: a worker started later picks it all up).
+ */
+async function warnIfUnserved(ctx: CliContext, sql: Parameters<typeof workerListLive>[0], s: ScheduleInfo): Promise<void> {
+  const workers = await workerListLive(sql).catch(() => null);
+  if (workers === null) return;
+  if (workers.length === 0) {
+    ctx.err("warning: no worker is running; workers enqueue the slots of schedules, so nothing runs until one starts (claude-jobs worker)");
+  } else if (!workersServe(workers, s.job.queue, s.job.kind)) {
+    ctx.err(`warning: no live worker handles kind "${s.job.kind}" on queue "${s.job.queue}"; its jobs wait until one does (claude-jobs worker --queues=${s.job.queue})`);
   }
 }
 
