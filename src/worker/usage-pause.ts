@@ -70,8 +70,9 @@ export class UsagePauses {
       this.unlisten = unlisten;
     } catch (e: unknown) {
       this.events.error(e); // the poll still refreshes
-      void this.refresh();
     }
+    // Before the first claim: a worker started while its account is paused claims none of its jobs.
+    await this.refresh();
   }
 
   async stop(): Promise<void> {
