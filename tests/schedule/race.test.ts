@@ -5,7 +5,7 @@
 // the scheduler takes, lets only one of many concurrent inserts of a slot in.
 
 import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -24,7 +24,11 @@ let dir: string;
 let clockFile: string;
 const children: Child[] = [];
 
-const setClock = (iso: string) => writeFileSync(clockFile, iso);
+/** Moves every process's clock at once: written aside, then renamed, so no process reads half a time. */
+function setClock(iso: string): void {
+  writeFileSync(`${clockFile}.next`, iso);
+  renameSync(`${clockFile}.next`, clockFile);
+}
 
 async function startWorker(): Promise<Child> {
   const child = spawnChild([process.execPath, FIXTURE], { ...process.env, DATABASE_URL: db.url, CLOCK_FILE: clockFile });
