@@ -14,10 +14,15 @@
 // next aggregate covers their window and leaves them out. A commit that
 // lands more than SETTLE_MS after its finished_at (a completion's now()) is
 // missed; anything else is counted exactly once. Scrapes run one at a time.
+//
+// What Claude attempts cost (USD, tokens, turns, attempts) per queue are
+// counters read from claude_job_spend, which the database only ever adds to
+// (migration 008): they never go down, across dashboard restarts too.
 
 import type { Queue } from "../queue/client.ts";
 import type { Queryable } from "../db/connect.ts";
 import { DURATION_BUCKETS, dashDurations, dashEndedRecent } from "../db/dashboard.ts";
+import { budgetList, spendTotals, type SpendTotal } from "../db/budgets.ts";
 
 const STATUSES = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
@@ -88,7 +93,9 @@ export class Metrics {
   }
 
   private async renderNow(): Promise<string> {
-    const [stats, workers] = await Promise.all([this.queue.stats(), this.queue.workers(), this.collect()]);
+    const [stats, workers, , spend, budgets] = await Promise.all([
+      this.queue.stats(), this.queue.workers(), this.collect(), spendTotals(this.sql), budgetList(this.sql),
+    ]);
     const lines: string[] = [
       "# HELP claude_jobs_jobs Jobs in the table by status and queue (scheduled: queued with run_at in the future).",
       "# TYPE claude_jobs_jobs gauge",
@@ -121,6 +128,32 @@ export class Metrics {
       `claude_jobs_worker_slots{state="total"} ${slots}`,
       `claude_jobs_worker_slots{state="busy"} ${busy}`,
     );
+    lines.push(...spendLines(spend));
+    lines.push(
+      "# HELP claude_jobs_queue_over_budget 1 while the queue's recorded Claude cost for its day has reached its daily budget (its Claude jobs wait), else 0; queues with a budget.",
+      "# TYPE claude_jobs_queue_over_budget gauge",
+      ...budgets.filter((b) => b.dailyUsd !== null).map((b) => `claude_jobs_queue_over_budget{queue="${label(b.queue)}"} ${b.overBudget ? 1 : 0}`),
+    );
     return lines.join("\n") + "\n";
   }
+}
+
+/** The spend counters, one series per queue (and token type). */
+function spendLines(spend: SpendTotal[]): string[] {
+  const q = (t: SpendTotal) => `queue="${label(t.queue)}"`;
+  const tokens = [["input", "inputTokens"], ["output", "outputTokens"], ["cache_read", "cacheReadTokens"], ["cache_creation", "cacheCreationTokens"]] as const;
+  return [
+    "# HELP claude_jobs_claude_cost_usd_total What Claude attempts cost (the CLI's total_cost_usd), by queue, since spend was first recorded.",
+    "# TYPE claude_jobs_claude_cost_usd_total counter",
+    ...spend.map((t) => `claude_jobs_claude_cost_usd_total{${q(t)}} ${t.costUsd}`),
+    "# HELP claude_jobs_claude_tokens_total Tokens Claude attempts used, by queue and type (input, output, cache_read, cache_creation).",
+    "# TYPE claude_jobs_claude_tokens_total counter",
+    ...spend.flatMap((t) => tokens.map(([type, key]) => `claude_jobs_claude_tokens_total{${q(t)},type="${type}"} ${t[key]}`)),
+    "# HELP claude_jobs_claude_turns_total Turns of Claude attempts, by queue.",
+    "# TYPE claude_jobs_claude_turns_total counter",
+    ...spend.map((t) => `claude_jobs_claude_turns_total{${q(t)}} ${t.turns}`),
+    "# HELP claude_jobs_claude_attempts_total Attempts of Claude jobs that ended (with or without a cost), by queue.",
+    "# TYPE claude_jobs_claude_attempts_total counter",
+    ...spend.map((t) => `claude_jobs_claude_attempts_total{${q(t)}} ${t.attempts}`),
+  ];
 }

@@ -19,6 +19,8 @@ import { SchedulesLive, SchedulesPage } from "./views/schedules.tsx";
 import { Schedules } from "../schedule/schedules.ts";
 import { QueuesLive, QueuesPage } from "./views/queues.tsx";
 import { Queues } from "../queue/queues.ts";
+import { Budgets, SPEND_DAYS } from "../queue/budgets.ts";
+import { lastDays } from "./views/spend.tsx";
 import { EnqueuePage } from "./views/forms.tsx";
 import { changesPartial, patchResponse, reviewOf } from "./review.tsx";
 
@@ -53,12 +55,14 @@ export function pageRoutes(deps: AppDeps) {
   const signedIn = Boolean(deps.token);
   const schedules = new Schedules(sql);
   const queues = new Queues(sql);
+  const budgets = new Budgets(sql);
   const overview = async (): Promise<OverviewData> => {
-    const [stats, throughput, recent, workers, unserved, paused] = await Promise.all([
+    const [stats, throughput, recent, workers, unserved, paused, budgetList, spend] = await Promise.all([
       queue.stats(), dashThroughput(sql, 60), dashJobList(sql, { sort: "newest", limit: 10 }), queue.workers(), unservedJobs(sql, deps.unservedTtlMs),
-      queues.paused(),
+      queues.paused(), budgets.list(), budgets.spend(),
     ]);
-    return { stats, throughput, recent, workers: workers.length, unserved, paused };
+    const days = lastDays(new Date().toISOString().slice(0, 10), SPEND_DAYS);
+    return { stats, throughput, recent, workers: workers.length, unserved, paused, budgets: budgetList, spend: { rows: spend, days } };
   };
   return new Elysia({ name: "claude-jobs-pages" })
     .get("/", async () => <OverviewPage data={await overview()} signedIn={signedIn} />)
@@ -103,6 +107,6 @@ export function pageRoutes(deps: AppDeps) {
     .get("/schedules", async ({ query }) => <SchedulesPage schedules={await schedules.list()} notice={notice(query)} signedIn={signedIn} />)
     .get("/partials/schedules", async () => <SchedulesLive schedules={await schedules.list()} />)
     .get("/partials/workers", async () => <WorkersLive workers={await queue.workers()} />)
-    .get("/queues", async ({ query }) => <QueuesPage queues={await queues.list()} notice={notice(query)} signedIn={signedIn} />)
-    .get("/partials/queues", async () => <QueuesLive queues={await queues.list()} />);
+    .get("/queues", async ({ query }) => <QueuesPage queues={await queues.list()} budgets={await budgets.list()} notice={notice(query)} signedIn={signedIn} />)
+    .get("/partials/queues", async () => <QueuesLive queues={await queues.list()} budgets={await budgets.list()} />);
 }

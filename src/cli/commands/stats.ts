@@ -3,6 +3,8 @@
 import { Queue } from "../../queue/client.ts";
 import { jobUnserved } from "../../db/workers.ts";
 import { Queues } from "../../queue/queues.ts";
+import { Budgets } from "../../queue/budgets.ts";
+import { usd } from "./queue-budget.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { table } from "../format.ts";
 import { jsonText, visible } from "../terminal.ts";
@@ -22,15 +24,22 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
   try {
     // unserved: queued jobs no live worker handles (kind or queue); they would wait in silence.
     // paused: queues no worker claims from (claude-jobs queue resume NAME).
-    const [stats, unserved, paused] = await Promise.all([new Queue(db.sql).stats(), jobUnserved(db.sql), new Queues(db.sql).paused()]);
+    // budgets: daily limits with today's spend (over budget: Claude jobs wait); spend: per queue and day, last 14 days.
+    const budgets = new Budgets(db.sql);
+    const [stats, unserved, paused, budgetList, spend] = await Promise.all([
+      new Queue(db.sql).stats(), jobUnserved(db.sql), new Queues(db.sql).paused(), budgets.list(), budgets.spend(),
+    ]);
     if (values.json) {
-      ctx.out(jsonText({ ...stats, unserved, paused }));
+      ctx.out(jsonText({ ...stats, unserved, paused, budgets: budgetList, spend }));
       return 0;
     }
     const rows = stats.queues.map((q) => [q.queue + (paused.includes(q.queue) ? " (paused)" : ""), ...COLUMNS.map((c) => String(q[c]))]);
     rows.push(["(all)", ...COLUMNS.map((c) => String(stats[c]))]);
     ctx.out(table(["QUEUE", ...COLUMNS.map((c) => c.toUpperCase())], rows.map((r) => r.map(visible))));
     if (paused.length > 0) ctx.out(visible(`paused: ${paused.join(", ")}: no worker claims their jobs (claude-jobs queue resume NAME)`));
+    for (const b of budgetList.filter((b) => b.reason !== null)) {
+      ctx.out(visible(`queue ${b.queue}: ${b.reason} (spent ${usd(b.spentTodayUsd)} of ${usd(b.dailyUsd!)} today): its Claude jobs wait`));
+    }
     for (const u of unserved) {
       ctx.out(visible(`warning: ${u.jobs} queued job(s) of kind "${u.kind}" in queue "${u.queue}": no live worker handles this kind on this queue`));
     }

@@ -12,9 +12,10 @@ import type { Review } from "../review.tsx";
 import { ChangesSection } from "./diff.tsx";
 import { ChainSection } from "./chain.tsx";
 import { DependenciesSection } from "./deps.tsx";
+import { costAgainstBudget } from "./spend.tsx";
 import type { JobDependencies } from "../../db/jobs.ts";
 import {
-  displayStatus, esc, formatDuration, formatUsd, isFinal, isoTime, jobDurationMs, jobLabel, relativeTime, shortId,
+  displayStatus, esc, formatDuration, isFinal, isoTime, jobDurationMs, jobLabel, relativeTime, shortId,
 } from "./format.ts";
 
 export interface JobPageProps {
@@ -166,7 +167,7 @@ function ResultCard({ job, outputModel }: { job: JobRecord; outputModel: string 
       <h2>Result</h2>
       {known ? (
         <dl class="facts inner">
-          <Fact label="Cost" value={formatUsd(r.totalCostUsd)} />
+          <Fact label="Cost" value={costAgainstBudget(r.totalCostUsd, job.payload.max_budget_usd)} title="against the payload's max_budget_usd, when it set one" />
           <Fact label="Turns" value={r.numTurns == null ? "–" : String(r.numTurns)} />
           <Fact label="Outcome" value={outcomeOf(r)} />
           <Fact label="Model" value={runModel(job, outputModel) ?? "–"} />

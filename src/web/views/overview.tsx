@@ -11,6 +11,8 @@ import { Layout, PageHeader } from "./layout.tsx";
 import { ThroughputChart } from "./chart.tsx";
 import { JobTable } from "./job-rows.tsx";
 import { esc } from "./format.ts";
+import { BudgetNotices, SpendCard } from "./spend.tsx";
+import type { QueueBudget, SpendRow } from "../../queue/budgets.ts";
 
 export const STATUS_CARDS = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
@@ -23,6 +25,10 @@ export interface OverviewData {
   unserved: { queue: string; kind: string; jobs: number }[];
   /** The paused queues' names: their rows say so (a paused queue's jobs wait). */
   paused?: string[];
+  /** Queues with a daily budget, with today's spend (those over it: why their Claude jobs wait). */
+  budgets?: QueueBudget[];
+  /** Claude spend per queue and day, and the days the chart shows (oldest first). */
+  spend?: { rows: SpendRow[]; days: string[] };
 }
 
 export function OverviewPage(p: { data: OverviewData; signedIn?: boolean }) {
@@ -39,6 +45,7 @@ export function OverviewLive({ data }: { data: OverviewData }) {
   return (
     <div id="overview-live" hx-get="/partials/overview" hx-trigger="every 2s" hx-swap="outerHTML">
       <Unserved rows={data.unserved} />
+      <BudgetNotices budgets={data.budgets ?? []} />
       <section class="stat-grid" aria-label="Jobs by status">
         {STATUS_CARDS.map((s) => (
           <a class={`stat s-${s}`} href={`/jobs?status=${s}`} data-status={s}>
@@ -60,6 +67,7 @@ export function OverviewLive({ data }: { data: OverviewData }) {
           <QueueTable stats={stats} paused={new Set(data.paused ?? [])} />
         </section>
       </div>
+      {data.spend ? <SpendCard rows={data.spend.rows} budgets={data.budgets ?? []} days={data.spend.days} /> : ""}
       <section class="card flush">
         <div class="card-head pad"><h2>Newest jobs</h2><a href="/jobs">All jobs →</a></div>
         <JobTable jobs={data.recent} selectable={false} />

@@ -7,24 +7,27 @@
 import type { QueueInfo } from "../../queue/queues.ts";
 import { Layout, PageHeader } from "./layout.tsx";
 import { esc, isoTime, relativeTime } from "./format.ts";
+import { BudgetNotices } from "./spend.tsx";
+import type { QueueBudget } from "../../queue/budgets.ts";
 
 const COUNTS = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
 
-export function QueuesPage(p: { queues: QueueInfo[]; notice?: string | null; signedIn?: boolean }) {
+export function QueuesPage(p: { queues: QueueInfo[]; budgets?: QueueBudget[]; notice?: string | null; signedIn?: boolean }) {
   return (
     <Layout title="Queues" active="queues" signedIn={p.signedIn}>
       <PageHeader title="Queues"
         subtitle="A paused queue is claimed by no worker; its running jobs finish and new jobs wait. Live: refreshes every 2 seconds." />
-      <QueuesLive queues={p.queues} notice={p.notice} />
+      <QueuesLive queues={p.queues} budgets={p.budgets} notice={p.notice} />
     </Layout>
   );
 }
 
-export function QueuesLive(p: { queues: QueueInfo[]; notice?: string | null }) {
+export function QueuesLive(p: { queues: QueueInfo[]; budgets?: QueueBudget[]; notice?: string | null }) {
   const now = new Date();
   return (
     <section id="queues-live" hx-get="/partials/queues" hx-trigger="every 2s" hx-swap="outerHTML">
       {p.notice ? <div class="notice" role="status">{esc(p.notice)}</div> : ""}
+      <BudgetNotices budgets={p.budgets ?? []} />
       <div class="card flush">
         {p.queues.length === 0 ? (
           <p class="empty pad">No queues yet: a queue appears with its first job, or when it is paused (<code>claude-jobs queue pause NAME</code>).</p>
