@@ -13,6 +13,8 @@ import { tailLogs } from "./logs.ts";
 import { unservedJobs } from "./unserved.ts";
 import { Schedules, type ScheduleParams } from "../schedule/schedules.ts";
 import { Queues } from "../queue/queues.ts";
+import { Budgets } from "../queue/budgets.ts";
+import { InputError } from "../errors.ts";
 import { trustedProxies } from "./security.ts";
 import { pausedBy } from "./queue-pause.ts";
 import { diffJson, FollowUpBody } from "./review.tsx";
@@ -73,6 +75,19 @@ export const ScheduleBody = t.Object({
   payload: t.Record(t.String(), t.Unknown(), { description: "the job's payload (Claude: prompt, cwd, ...)", error: "payload: must be a JSON object" }),
 }, { additionalProperties: false, error: "body: must be a JSON object with the fields name, expression, payload and some of timezone, missed, kind, queue, priority, max_attempts, concurrency_key, concurrency_limit, unique_key, unique_states" });
 
+/** PUT /api/queues/:name/budget: the queue's daily Claude budget and, optionally, the zone of its days. */
+export const BudgetBody = t.Object({
+  daily_usd: t.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: "US dollars per day for the queue's Claude jobs (at most 6 decimals)", error: "daily_usd: must be a number of US dollars above 0 and at most 1000000 (a JSON number)" }),
+  timezone: t.Optional(str("timezone", { minLength: 1, maxLength: 100, description: "IANA time zone the queue's days are counted in; default: the queue's zone, else UTC" })),
+}, { additionalProperties: false, error: "body: must be a JSON object with the field daily_usd and optionally timezone" });
+
+/** GET /api/spend?days=N: 1-366, default 14. */
+function spendDays(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,3}$/.test(value)) throw new InputError("days", `must be an integer from 1 to 366; got ${JSON.stringify(value.slice(0, 20))}`);
+  return Number(value);
+}
+
 function scheduleParams(body: typeof ScheduleBody.static): ScheduleParams {
   const { max_attempts, concurrency_key, concurrency_limit, unique_key, unique_states, ...rest } = body;
   return {
@@ -89,6 +104,7 @@ export function apiRoutes(deps: AppDeps) {
   const { queue, sql } = deps;
   const schedules = new Schedules(sql);
   const queues = new Queues(sql);
+  const budgets = new Budgets(sql);
   const trusted = trustedProxies(deps.trustProxy ?? []);
   return new Elysia({ name: "claude-jobs-api" })
     // unserved: queued jobs that no live worker would claim (no handler for
@@ -147,6 +163,14 @@ export function apiRoutes(deps: AppDeps) {
     .get("/api/queues", () => queues.list())
     .post("/api/queues/:name/pause", ({ params, request }) => queues.pause(params.name, { by: pausedBy("api", request, trusted) }))
     .post("/api/queues/:name/resume", ({ params }) => queues.resume(params.name))
+    // Daily Claude budgets: set (200, the budget with today's spend), clear (200, saying whether there was one).
+    .put("/api/queues/:name/budget", ({ params, body }) =>
+      budgets.set(params.name, { dailyUsd: body.daily_usd, ...(body.timezone !== undefined ? { timezone: body.timezone } : {}) }), { body: BudgetBody })
+    .delete("/api/queues/:name/budget", ({ params }) => budgets.clear(params.name))
+    .get("/api/spend", async ({ query }) => {
+      const [days, list] = await Promise.all([budgets.spend({ days: spendDays(query.days) }), budgets.list()]);
+      return { days, budgets: list };
+    })
     // Recurring jobs: 201 for a new schedule, 200 for one replaced; run makes one job now (201).
     .get("/api/schedules", () => schedules.list())
     .post("/api/schedules", async ({ body, set }) => {

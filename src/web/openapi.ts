@@ -15,7 +15,7 @@
 // and 429 (wrong tokens, slowed down).
 
 import { VERSION } from "../version.ts";
-import { BulkBody, EnqueueBody, ScheduleBody } from "./api.ts";
+import { BudgetBody, BulkBody, EnqueueBody, ScheduleBody } from "./api.ts";
 import { FollowUpBody } from "./review.tsx";
 
 type Json = Record<string, unknown>;
@@ -215,6 +215,30 @@ export const OPENAPI = {
         type: "object", required: ["queue", "changed"],
         properties: { queue: ref("Queue"), changed: { type: "boolean", description: "false: it was in that state already (nothing written)" } },
       },
+      QueueBudget: {
+        type: "object", required: ["queue", "dailyUsd", "timezone", "today", "spentTodayUsd", "overBudget", "dayEndsAt", "reason"],
+        properties: {
+          queue: { type: "string" }, dailyUsd: { type: ["number", "null"], description: "null: no limit (the queue has only a zone of its own)" },
+          timezone: { type: "string", description: "IANA zone the queue's days are counted in" }, today: { type: "string", format: "date", description: "today in that zone" },
+          spentTodayUsd: { type: "number", description: "recorded cost of the queue's Claude attempts today" },
+          overBudget: { type: "boolean", description: "today's cost reached the budget: no worker claims the queue's Claude jobs until dayEndsAt (runs already going finish, and may overshoot)" },
+          dayEndsAt: { type: "string", format: "date-time", description: "the queue's next local midnight" },
+          reason: { type: ["string", "null"], description: 'why its Claude jobs wait, e.g. "over budget until 00:00 UTC"; null when they do not' },
+        },
+      },
+      BudgetChange: {
+        type: "object", required: ["budget", "changed"],
+        properties: { budget: { anyOf: [ref("QueueBudget"), { type: "null" }] }, changed: { type: "boolean", description: "false: the queue had no budget (nothing written)" } },
+      },
+      SpendDay: {
+        type: "object", required: ["queue", "day", "costUsd", "inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens", "turns", "attempts"],
+        properties: {
+          queue: { type: "string" }, day: { type: "string", format: "date", description: "the queue's day (in its zone) the attempts ended on" },
+          costUsd: { type: "number" }, inputTokens: { type: "integer" }, outputTokens: { type: "integer" }, cacheReadTokens: { type: "integer" },
+          cacheCreationTokens: { type: "integer" }, turns: { type: "integer" }, attempts: { type: "integer", description: "Claude attempts that ended, with or without a cost" },
+        },
+      },
+      BudgetBody: jsonSchema(BudgetBody),
       Minute: { type: "object", properties: { minute: { type: "string", format: "date-time" }, finished: { type: "integer" }, failed: { type: "integer" } } },
       EnqueueBody: jsonSchema(EnqueueBody),
       BulkBody: jsonSchema(BulkBody),
@@ -353,6 +377,30 @@ export const OPENAPI = {
     },
     "/api/queues/{name}/pause": queueAction("pauseQueue", "Pause a queue (it need not have jobs yet): no worker claims its jobs; running jobs finish. Pausing a paused queue keeps the first pause"),
     "/api/queues/{name}/resume": queueAction("resumeQueue", "Resume a paused queue; idle workers are woken at once"),
+    "/api/queues/{name}/budget": {
+      put: {
+        operationId: "setQueueBudget", summary: "Give a queue (it need not have jobs yet) a daily budget for its Claude jobs: once today's recorded cost reaches it, no worker claims them until the queue's next day", tags: ["queues"],
+        parameters: [nameParam], requestBody: { required: true, content: json(ref("BudgetBody")) },
+        responses: { 200: { description: "The budget, with today's spend", content: json(ref("QueueBudget")) }, ...mutation },
+      },
+      delete: {
+        operationId: "clearQueueBudget", summary: "Remove a queue's daily budget: its Claude jobs are claimed again at once (its zone stays)", tags: ["queues"], parameters: [nameParam],
+        responses: { 200: { description: "Whether there was a budget, and what is left", content: json(ref("BudgetChange")) }, ...mutation },
+      },
+    },
+    "/api/spend": {
+      get: {
+        operationId: "getSpend", summary: "Claude cost, tokens, turns and attempts per queue and day, and the daily budgets with today's spend", tags: ["queues"],
+        parameters: [{ name: "days", in: "query", required: false, description: "how many days back (default 14)", schema: { type: "integer", minimum: 1, maximum: 366 } }],
+        responses: {
+          200: {
+            description: "Spend per queue and day, oldest first, and the budgets",
+            content: json({ type: "object", required: ["days", "budgets"], properties: { days: { type: "array", items: ref("SpendDay") }, budgets: { type: "array", items: ref("QueueBudget") } } }),
+          },
+          ...guarded,
+        },
+      },
+    },
     "/api/schedules": {
       get: { operationId: "listSchedules", summary: "Every schedule with its next run, last run and last job", tags: ["schedules"], responses: { 200: { description: "Schedules by name", content: json({ type: "array", items: ref("Schedule") }) }, ...guarded } },
       post: {
