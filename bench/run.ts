@@ -8,10 +8,14 @@
 //      p50/p95/p99 (ms), from the enqueue call and from its return (committed)
 //   the worker process's peak RSS
 //   W5 the dashboard with 1,000,000 jobs: p50/p99 of four pages (bench/w5-dashboard.ts)
+//   W7 retention deleting 1,000,000 old jobs while a worker drains new ones:
+//      deletion rate, the worker's drain rate and latency idle and during it
+//      (bench/w7-retention.ts)
 // BENCH_DATABASE_URL (else TEST_DATABASE_URL, else local) names the server; a
 // database is created for the run and dropped after.
 // `bun run bench --core` runs only W1, W2, W3 and RSS: the figures a change to
 // the worker, the claim or the schema must keep (measure before and after).
+// `bun run bench --w7` runs only W7.
 
 import postgres from "postgres";
 import { existsSync } from "node:fs";
@@ -23,11 +27,13 @@ import { startWorkerChild, type WorkerChild } from "./child.ts";
 import { w5 } from "./w5-dashboard.ts";
 import { w4 } from "./w4-claude.ts";
 import { w6 } from "./w6-executable.ts";
+import { w7 } from "./w7-retention.ts";
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const DB_NAME = `claude_jobs_bench_${process.pid}`;
 const results: Record<string, unknown>[] = [];
 const CORE_ONLY = process.argv.includes("--core");
+const W7_ONLY = process.argv.includes("--w7");
 
 function report(line: Record<string, unknown>): void {
   results.push(line);
@@ -119,6 +125,10 @@ async function main(): Promise<void> {
   try {
     await migrate(sql);
     const queue = new Queue(sql);
+    if (W7_ONLY) {
+      await w7(report, urlFor(DB_NAME), sql);
+      return printTable();
+    }
     await w1(queue);
     await sql`DELETE FROM claude_jobs`;
     await sql`VACUUM ANALYZE claude_jobs`.catch(() => {});
@@ -136,6 +146,7 @@ async function main(): Promise<void> {
     await w5(report, sql);
     await w4(urlFor(DB_NAME), queue, report);
     await w6(report, urlFor(DB_NAME));
+    await w7(report, urlFor(DB_NAME), sql);
     printTable();
   } finally {
     await worker?.stop().catch(() => {});
