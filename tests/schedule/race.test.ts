@@ -97,6 +97,8 @@ test(`${WORKERS} worker processes racing three schedules enqueue each slot exact
   expect(new Set(ids).size).toBe(ids.length);
   expect(ids.length).toBe(slots.length);
   expect(workers.filter((w) => w.stdout().includes('"enqueued"')).length).toBeGreaterThan(1);
+  // And no tick failed in any of them (a deadlock, a serialization error, a constraint).
+  expect(workers.map((w) => w.stderr())).toEqual(workers.map(() => ""));
 });
 
 test("without the scheduler's row lock, the unique index alone lets one of twenty concurrent inserts of a slot in", async () => {
