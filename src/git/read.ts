@@ -89,7 +89,8 @@ export async function gitRead(repository: string, args: string[], options: GitRe
 /**
  * Runs git and hands its stdout on as a stream (the raw patch download):
  * nothing is held in memory. The process is killed when the consumer cancels
- * or after the timeout; `ok` resolves to whether git exited 0.
+ * or after the timeout; `ok` resolves to whether git exited 0, and a stream
+ * whose git did not ends in an error.
  */
 export function gitStream(repository: string, args: string[], timeoutMs = 10 * GIT_READ_TIMEOUT_MS): { stream: ReadableStream<Uint8Array>; ok: Promise<boolean> } {
   const proc = Bun.spawn(gitArgv(repository, args), { stdin: "ignore", stdout: "pipe", stderr: "ignore", env: gitEnv() });
@@ -99,8 +100,10 @@ export function gitStream(repository: string, args: string[], timeoutMs = 10 * G
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
+      if (!done) return controller.enqueue(value);
+      // A git that failed or was stopped by the timeout gave a patch cut short: an error, never a quiet end.
+      if (await ok) controller.close();
+      else controller.error(new Error(`git ${args[0] ?? ""} failed or timed out in ${repository}; the patch is incomplete`));
     },
     cancel() {
       proc.kill("SIGKILL");

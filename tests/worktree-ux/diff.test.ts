@@ -232,6 +232,9 @@ describe("no diff to show, said so", () => {
     const { repo, base } = makeRepo();
     const rec = agentWorktree(repo, base, crypto.randomUUID(), (dir) => writeFiles(dir, { "a.txt": "a\n" }));
     expect(await branchDiff({ ...rec, baseCommit: "0".repeat(40) })).toMatchObject({ state: "unavailable", reason: expect.stringContaining("base commit") });
+    // The raw patch of it ends in an error, not in a quiet, empty or partial download.
+    const stream = await rawPatch({ ...rec, baseCommit: "0".repeat(40) });
+    await expect(new Response(stream!).text()).rejects.toThrow("the patch is incomplete");
   });
 });
 
