@@ -40,6 +40,20 @@ CREATE TABLE claude_job_spend (
 -- The dashboard's last 14 days across queues.
 CREATE INDEX claude_job_spend_day ON claude_job_spend (day);
 
+-- The queue's day at a time: the date in its zone (NULL: UTC). The one
+-- definition of "the queue's day", used where spend is recorded, where the
+-- claim tests the budget, and where the budgets are listed; a plain
+-- expression, so the planner inlines it.
+CREATE FUNCTION claude_jobs_queue_day(at timestamptz, zone text) RETURNS date LANGUAGE sql IMMUTABLE AS $$
+  SELECT (at AT TIME ZONE coalesce(zone, 'UTC'))::date
+$$;
+
+-- When that day ends: the next local midnight (on a day a DST change skips
+-- midnight, the first moment of the next day).
+CREATE FUNCTION claude_jobs_queue_day_end(day date, zone text) RETURNS timestamptz LANGUAGE sql IMMUTABLE AS $$
+  SELECT (day + 1)::timestamp AT TIME ZONE coalesce(zone, 'UTC')
+$$;
+
 -- A number from a result field, or 0: a field that is missing, not a number,
 -- negative or absurd (a broken or hostile result) must not fail the
 -- completion that carries it, nor count.
@@ -63,7 +77,7 @@ BEGIN
   END IF;
   INSERT INTO claude_job_spend AS s (queue, day, cost_usd, input_tokens, output_tokens, cache_read_tokens,
                                      cache_creation_tokens, turns, attempts, updated_at)
-  SELECT n.queue, (now() AT TIME ZONE coalesce(q.budget_timezone, 'UTC'))::date,
+  SELECT n.queue, claude_jobs_queue_day(now(), q.budget_timezone),
          sum(CASE WHEN fresh THEN claude_jobs_spend_number(n.result->'totalCostUsd') ELSE 0 END),
          sum(CASE WHEN fresh THEN claude_jobs_spend_number(n.result->'usage'->'input_tokens') ELSE 0 END),
          sum(CASE WHEN fresh THEN claude_jobs_spend_number(n.result->'usage'->'output_tokens') ELSE 0 END),
@@ -100,5 +114,5 @@ CREATE FUNCTION claude_jobs_over_budget() RETURNS text[] LANGUAGE sql STABLE AS 
   SELECT coalesce(array_agg(b.name), '{}') FROM claude_job_queues b
   WHERE b.daily_budget_usd IS NOT NULL
     AND b.daily_budget_usd <= (SELECT s.cost_usd FROM claude_job_spend s
-                               WHERE s.queue = b.name AND s.day = (now() AT TIME ZONE coalesce(b.budget_timezone, 'UTC'))::date)
+                               WHERE s.queue = b.name AND s.day = claude_jobs_queue_day(now(), b.budget_timezone))
 $$;

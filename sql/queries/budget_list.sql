@@ -6,9 +6,9 @@
 SELECT b.name, b.daily_budget_usd::text AS daily_budget_usd, coalesce(b.budget_timezone, 'UTC') AS timezone,
        t.today::text AS today, coalesce(s.cost_usd, 0)::text AS spent_today_usd,
        b.daily_budget_usd IS NOT NULL AND b.daily_budget_usd <= coalesce(s.cost_usd, 0) AS over_budget,
-       (t.today + 1)::timestamp AT TIME ZONE coalesce(b.budget_timezone, 'UTC') AS day_ends_at
+       claude_jobs_queue_day_end(t.today, b.budget_timezone) AS day_ends_at
 FROM claude_job_queues b
-CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE coalesce(b.budget_timezone, 'UTC'))::date AS today) t
+CROSS JOIN LATERAL (SELECT claude_jobs_queue_day(now(), b.budget_timezone) AS today) t
 LEFT JOIN claude_job_spend s ON s.queue = b.name AND s.day = t.today
 WHERE (b.daily_budget_usd IS NOT NULL OR b.budget_timezone IS NOT NULL) AND ($1::text IS NULL OR b.name = $1::text)
 ORDER BY b.name
