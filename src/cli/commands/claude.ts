@@ -72,3 +72,21 @@ function statusTable(accounts: (AccountUsage & { paused: boolean })[], now: Date
   ]);
   return table(["ACCOUNT", "CREDENTIALS", "STATE", "WARNING"], rows.map((r) => r.map(visible)));
 }
+
+/**
+ * The lines stats and workers print for paused accounts: "Claude paused until
+ * 20:00 (usage limit)", naming the account when there are several; and the
+ * latest warning of the last hour.
+ */
+export function usageLines(accounts: (AccountUsage & { paused: boolean })[], now: Date): string[] {
+  const paused = accounts.filter((a) => a.paused && a.pausedUntil !== null);
+  const lines = paused.map((a) => `${pausedText(a.pausedUntil!, now)}${paused.length > 1 ? ` for ${a.accountLabel}` : ""}: ` +
+    "no Claude job starts on its workers; other kinds run (claude-jobs claude resume-now lifts it)");
+  const warned = accounts.filter((a) => !a.paused && a.warningAt !== null && now.getTime() - a.warningAt.getTime() < 3600_000)
+    .sort((a, b) => b.warningAt!.getTime() - a.warningAt!.getTime())[0];
+  if (warned) {
+    lines.push(`Claude usage limit near: warned at ${formatResetTime(warned.warningAt!, now)}` +
+      (warned.warningResetsAt ? `, resets at ${formatResetTime(warned.warningResetsAt, now)}` : ""));
+  }
+  return lines;
+}
