@@ -13,6 +13,7 @@ import { ChangesSection } from "./diff.tsx";
 import { ChainSection } from "./chain.tsx";
 import { DependenciesSection } from "./deps.tsx";
 import { costAgainstBudget } from "./spend.tsx";
+import { UsageLimitLine } from "./usage.tsx";
 import type { JobDependencies } from "../../db/jobs.ts";
 import {
   displayStatus, esc, formatDuration, isFinal, isoTime, jobDurationMs, jobLabel, relativeTime, shortId,
@@ -89,7 +90,14 @@ export function JobLive({ job }: { job: JobRecord }) {
         <Fact label="Worker" value={job.workerId === null ? "–" : `#${job.workerId}`} />
         {job.concurrencyKey ? <Fact label={job.concurrencyLimit > 1 ? `Concurrency key (at most ${job.concurrencyLimit} at once)` : "Concurrency key"} value={job.concurrencyKey} mono wide /> : ""}
         {job.uniqueKey ? <Fact label="Unique key" value={job.uniqueKey} mono wide /> : ""}
+        {job.scheduleName !== null ? (
+          <div class="fact wide">
+            <dt>Schedule</dt>
+            <dd><a href="/schedules">{esc(job.scheduleName)}</a>{job.scheduleSlot ? <span class="muted" title={isoTime(job.scheduleSlot)}>{` slot ${esc(isoTime(job.scheduleSlot))}`}</span> : ""}</dd>
+          </div>
+        ) : ""}
       </dl>
+      <UsageLimitLine job={job} now={now} />
       {job.errors.length > 0 ? (
         <section class="card">
           <h2>Errors by attempt</h2>
