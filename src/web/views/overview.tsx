@@ -12,6 +12,7 @@ import { ThroughputChart } from "./chart.tsx";
 import { JobTable } from "./job-rows.tsx";
 import { esc } from "./format.ts";
 import { BudgetNotices, SpendCard } from "./spend.tsx";
+import { UsageNotices, type AccountUsageRow } from "./usage.tsx";
 import type { QueueBudget, SpendRow } from "../../queue/budgets.ts";
 
 export const STATUS_CARDS = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
@@ -29,6 +30,8 @@ export interface OverviewData {
   budgets?: QueueBudget[];
   /** Claude spend per queue and day, and the days the chart shows (oldest first). */
   spend?: { rows: SpendRow[]; days: string[] };
+  /** Claude accounts paused on their usage limit, or warned in the last hour (usageList). */
+  usage?: AccountUsageRow[];
 }
 
 export function OverviewPage(p: { data: OverviewData; signedIn?: boolean }) {
@@ -46,6 +49,7 @@ export function OverviewLive({ data }: { data: OverviewData }) {
     <div id="overview-live" hx-get="/partials/overview" hx-trigger="every 2s" hx-swap="outerHTML">
       <Unserved rows={data.unserved} />
       <BudgetNotices budgets={data.budgets ?? []} />
+      <UsageNotices accounts={data.usage ?? []} />
       <section class="stat-grid" aria-label="Jobs by status">
         {STATUS_CARDS.map((s) => (
           <a class={`stat s-${s}`} href={`/jobs?status=${s}`} data-status={s}>
