@@ -7,6 +7,7 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "./app.tsx";
 import { NotFoundError } from "../errors.ts";
 import { dashFacets, dashJobList, dashThroughput } from "../db/dashboard.ts";
+import { usageList } from "../db/usage.ts";
 import { unservedJobs } from "./unserved.ts";
 import { listUrl, pageOf, parseListQuery, toListParams } from "./list-query.ts";
 import { findLogFile, modelFromLogs, readStoredLogs } from "./logs.ts";
@@ -57,12 +58,12 @@ export function pageRoutes(deps: AppDeps) {
   const queues = new Queues(sql);
   const budgets = new Budgets(sql);
   const overview = async (): Promise<OverviewData> => {
-    const [stats, throughput, recent, workers, unserved, paused, budgetList, spend] = await Promise.all([
+    const [stats, throughput, recent, workers, unserved, paused, budgetList, spend, usage] = await Promise.all([
       queue.stats(), dashThroughput(sql, 60), dashJobList(sql, { sort: "newest", limit: 10 }), queue.workers(), unservedJobs(sql, deps.unservedTtlMs),
-      queues.paused(), budgets.list(), budgets.spend(),
+      queues.paused(), budgets.list(), budgets.spend(), usageList(sql),
     ]);
     const days = lastDays(new Date().toISOString().slice(0, 10), SPEND_DAYS);
-    return { stats, throughput, recent, workers: workers.length, unserved, paused, budgets: budgetList, spend: { rows: spend, days } };
+    return { stats, throughput, recent, workers: workers.length, unserved, paused, budgets: budgetList, spend: { rows: spend, days }, usage };
   };
   return new Elysia({ name: "claude-jobs-pages" })
     .get("/", async () => <OverviewPage data={await overview()} signedIn={signedIn} />)
