@@ -5,6 +5,8 @@ import { jobUnserved } from "../../db/workers.ts";
 import { Queues } from "../../queue/queues.ts";
 import { Budgets } from "../../queue/budgets.ts";
 import { usd } from "./queue-budget.ts";
+import { usageLines } from "./claude.ts";
+import { usageList } from "../../db/usage.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { table } from "../format.ts";
 import { jsonText, visible } from "../terminal.ts";
@@ -26,17 +28,19 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
     // paused: queues no worker claims from (claude-jobs queue resume NAME).
     // budgets: daily limits with today's spend (over budget: Claude jobs wait); spend: per queue and day, last 14 days.
     const budgets = new Budgets(db.sql);
-    const [stats, unserved, paused, budgetList, spend] = await Promise.all([
-      new Queue(db.sql).stats(), jobUnserved(db.sql), new Queues(db.sql).paused(), budgets.list(), budgets.spend(),
+    // usageLimits: Claude accounts paused on their usage limit, or warned in the last hour.
+    const [stats, unserved, paused, budgetList, spend, usageLimits] = await Promise.all([
+      new Queue(db.sql).stats(), jobUnserved(db.sql), new Queues(db.sql).paused(), budgets.list(), budgets.spend(), usageList(db.sql),
     ]);
     if (values.json) {
-      ctx.out(jsonText({ ...stats, unserved, paused, budgets: budgetList, spend }));
+      ctx.out(jsonText({ ...stats, unserved, paused, budgets: budgetList, spend, usageLimits }));
       return 0;
     }
     const rows = stats.queues.map((q) => [q.queue + (paused.includes(q.queue) ? " (paused)" : ""), ...COLUMNS.map((c) => String(q[c]))]);
     rows.push(["(all)", ...COLUMNS.map((c) => String(stats[c]))]);
     ctx.out(table(["QUEUE", ...COLUMNS.map((c) => c.toUpperCase())], rows.map((r) => r.map(visible))));
     if (paused.length > 0) ctx.out(visible(`paused: ${paused.join(", ")}: no worker claims their jobs (claude-jobs queue resume NAME)`));
+    for (const line of usageLines(usageLimits, new Date())) ctx.out(visible(line));
     for (const b of budgetList.filter((b) => b.reason !== null)) {
       ctx.out(visible(`queue ${b.queue}: ${b.reason} (spent ${usd(b.spentTodayUsd)} of ${usd(b.dailyUsd!)} today): its Claude jobs wait`));
     }
