@@ -174,3 +174,10 @@ CREATE TABLE claude_job_queues (
   paused_by  text,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- The jobs sharing one worktree and branch (a root job and its follow-ups,
+-- whose payload names the root in worktree_of), for the job page's chain
+-- (sql/queries/chain_jobs.sql): without it that query scans every job
+-- enqueued after the root (~0.5 s past 300k). Partial: only follow-ups have
+-- an entry.
+CREATE INDEX claude_jobs_worktree_of ON claude_jobs ((payload->>'worktree_of')) WHERE payload ? 'worktree_of';

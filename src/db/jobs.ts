@@ -44,6 +44,8 @@ export function rowToJob(row: Row): JobRecord {
     concurrencyKey: (row.concurrency_key as string | null) ?? null,
     concurrencyLimit: (row.concurrency_limit as number | undefined) ?? 1,
     uniqueKey: (row.unique_key as string | null) ?? null,
+    scheduleName: (row.schedule_name as string | null) ?? null,
+    scheduleSlot: (row.schedule_slot as Date | null) ?? null,
     workerId: (row.worker_id as number | null) ?? null,
     error: (row.error as string | null) ?? null,
     errors: (row.errors as AttemptError[]) ?? [],

@@ -19,6 +19,9 @@ export interface JobRecord {
   concurrencyLimit: number;
   /** While this job is in one of its unique states, no other job with the key can be enqueued. */
   uniqueKey: string | null;
+  /** The recurring schedule that enqueued this job, and for which of its slots (null: not from a slot). */
+  scheduleName: string | null;
+  scheduleSlot: Date | null;
   workerId: number | null;
   error: string | null;
   errors: AttemptError[];

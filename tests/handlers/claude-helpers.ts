@@ -57,7 +57,7 @@ export function makeHandler(options: ClaudeHandlerOptions = {}) {
 export function makeJob(payload: Record<string, unknown>, overrides: Partial<JobRecord> = {}): JobRecord {
   return {
     id: crypto.randomUUID(), kind: "claude", queue: "default", priority: 0, status: "running", payload,
-    runAt: new Date(), attempts: 1, maxAttempts: 3, concurrencyKey: null, concurrencyLimit: 1, uniqueKey: null, workerId: 1, error: null, errors: [],
+    runAt: new Date(), attempts: 1, maxAttempts: 3, concurrencyKey: null, concurrencyLimit: 1, uniqueKey: null, scheduleName: null, scheduleSlot: null, workerId: 1, error: null, errors: [],
     result: null, cancelRequestedAt: null, createdAt: new Date(), startedAt: new Date(), finishedAt: null,
     ...overrides,
   };

@@ -162,6 +162,16 @@ describe("form actions", () => {
     expect(await bad.text()).toContain('data-error-field="after[0]"');
   });
 
+  test("a job a schedule enqueued names the schedule and its slot, escaped", async () => {
+    const id = await f.queue.enqueue({ kind: "mail", payload: {} });
+    await f.db.sql`UPDATE claude_jobs SET schedule_name = '<b>nightly</b>', schedule_slot = '2026-12-01T02:00:00Z' WHERE id = ${id}`;
+    const page = await (await f.request("GET", `/jobs/${id}`)).text();
+    expect(page).toContain("&lt;b&gt;nightly&lt;/b&gt;");
+    expect(page).not.toContain("<b>nightly</b>");
+    expect(page).toContain("slot 2026-12-01 02:00:00 UTC");
+    expect((await f.queue.get(id)).scheduleSlot).toEqual(new Date("2026-12-01T02:00:00Z"));
+  });
+
   test("cancel, retry, run now and delete each change the job and redirect back", async () => {
     const queued = await insertJob(f.db);
     let r = await f.request("POST", `/jobs/${queued}/cancel`);
