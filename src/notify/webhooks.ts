@@ -32,11 +32,12 @@ const FIELDS = { url: "webhook", secret: "webhook_secret", template: "webhook_te
  * Duplicates (a unique key held) get none: they are another job.
  */
 export async function submitWithWebhook(
-  queue: Queue, jobs: EnqueueParams[], webhook: WebhookInput, fields: { url: string; secret: string; template: string } = FIELDS,
+  queue: Queue, jobs: EnqueueParams | EnqueueParams[], webhook: WebhookInput, fields: { url: string; secret: string; template: string } = FIELDS,
 ): Promise<EnqueueOutcome[]> {
   const target = validateTarget(fields, webhook);
   return queue.sql.begin(async (tx) => {
-    const outcomes = await queue.submitMany(jobs, { tx });
+    // One job as `submit` takes it (errors name its fields), a list as `submitMany` (jobs[i].field).
+    const outcomes = Array.isArray(jobs) ? await queue.submitMany(jobs, { tx }) : [await queue.submit(jobs, { tx })];
     await webhookJobSet(tx, outcomes.filter((o) => !o.duplicate).map((o) => o.id), target);
     return outcomes;
   }) as Promise<EnqueueOutcome[]>;
@@ -87,7 +88,17 @@ export class Webhooks {
   }
 }
 
-/** Throws unless `value` is absent: for flags that need --webhook. */
-export function requireWebhookFor(flag: string, value: unknown, webhook: unknown): void {
-  if (value !== undefined && webhook === undefined) throw new InputError(flag, "needs --webhook URL");
+/** The enqueue flags' webhook, checked before anything is written; null without --webhook. */
+export function webhookFromFlags(values: Record<string, unknown>): WebhookInput | null {
+  const input = { url: values.webhook, secret: values["webhook-secret"], template: values["webhook-template"] };
+  if (input.url === undefined) {
+    for (const flag of ["webhook-secret", "webhook-template"]) {
+      if (values[flag] !== undefined) throw new InputError(`--${flag}`, "needs --webhook URL");
+    }
+    return null;
+  }
+  validateTarget(WEBHOOK_FLAGS, input);
+  return input;
 }
+
+export const WEBHOOK_FLAGS = { url: "--webhook", secret: "--webhook-secret", template: "--webhook-template" };
