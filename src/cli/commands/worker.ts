@@ -16,6 +16,7 @@ import { RETAIN_FAILED_OPTION, RETAIN_FINISHED_OPTION } from "../retention-optio
 import { builtinMaintenance } from "../../worker/maintenance.ts";
 import { parseRetention, type RetentionPolicy } from "../../worker/retention.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+import { attachNotify, NOTIFY_OPTIONS, notifySettings, type NotifySettings } from "../notify-options.ts";
 
 export const workerOptions = {
   concurrency: { type: "string", description: "jobs run at once by this worker", env: "CLAUDE_JOBS_CONCURRENCY", default: "10" },
@@ -56,6 +57,7 @@ export const workerOptions = {
     type: "string", description: "a name for the Claude account, when workers' credential source and config folder cannot tell accounts apart (part of the usage-limit account key)",
     env: "CLAUDE_JOBS_CLAUDE_ACCOUNT",
   },
+  ...NOTIFY_OPTIONS,
 } as const satisfies CommandSpec["options"];
 
 export const spec: CommandSpec = {
@@ -84,6 +86,8 @@ export interface WorkerSettings {
   usageLimitWaitMs: number;
   continuePrompt: string;
   claudeAccount: string | undefined;
+  /** Webhook deliveries and the notify command (src/cli/notify-options.ts). */
+  notify: NotifySettings;
 }
 
 /** Intervals: at least 1ms (0 would spin), at most a week (see MAX_INTERVAL_MS). */
@@ -116,6 +120,7 @@ export function workerSettings(ctx: CliContext, values: ParsedCommand["values"])
     worktreeDir: resolveLogDir(ctx.env, values["worktree-dir"] ?? workerOptions["worktree-dir"].default),
     worktreeTtlMs: parseDuration("--worktree-ttl", String(values["worktree-ttl"] ?? workerOptions["worktree-ttl"].default), { max: 10 * 366 * 86_400_000 }),
     ...usageSettings(values),
+    notify: notifySettings(ctx, values),
   };
 }
 
@@ -164,8 +169,9 @@ export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").
   const worker = new Worker({
     sql, handlers, queues: s.queues, concurrency: s.concurrency,
     pollIntervalMs: s.pollIntervalMs, rescueIntervalMs: s.rescueIntervalMs,
-    maintenance: builtinMaintenance({ now: () => new Date(), retention: { policy: s.retention, logDir: s.logDir } }),
+    maintenance: builtinMaintenance({ now: () => new Date(), retention: { policy: s.retention, logDir: s.logDir }, webhooks: s.notify.webhooks }),
   });
+  attachNotify(ctx, worker, sql, s.notify);
   worker.on("error", (e: unknown) => ctx.err(`worker error: ${(e as Error).message ?? e}`));
   // One line per change of the worker's connection state, never one per failed query.
   worker.on("worker:waiting", (e: { reason: string }) => ctx.err(`worker waiting for PostgreSQL (${e.reason}); retrying`));
