@@ -11,18 +11,20 @@ import { BUDGET_OPTIONS, rejectBudgetFlags, runBudget } from "./queue-budget.ts"
 import { table } from "../format.ts";
 import { jsonText, visible } from "../terminal.ts";
 import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+import { QUEUE_WEBHOOK_OPTIONS, rejectWebhookArguments, runQueueWebhook } from "./queue-webhook.ts";
 
 export const spec: CommandSpec = {
   name: "queue",
   summary: "List queues (counts by status, paused or not, by whom, since when); pause or resume one (a paused queue is claimed by no worker; running jobs finish); give one a daily budget for its Claude jobs.",
-  usage: "claude-jobs queue list [--json] | queue pause <name> [--by=WHO] | queue resume <name> | queue budget <name> [--daily-usd=N [--timezone=ZONE] | --clear]",
+  usage: "claude-jobs queue list [--json] | queue pause <name> [--by=WHO] | queue resume <name> | queue budget <name> [--daily-usd=N [--timezone=ZONE] | --clear] | queue webhook [<name> [<url> [--secret=S] [--template=T] | --clear]]",
   options: {
     by: { type: "string", description: "pause: who paused it, as shown in queue list and the dashboard (default: user@host of this shell)" },
     ...BUDGET_OPTIONS,
+    ...QUEUE_WEBHOOK_OPTIONS,
     json: JSON_OPTION,
     "database-url": DATABASE_URL_OPTION,
   },
-  positionals: ["action", "name?"],
+  positionals: ["action", "name?", "url?"],
 };
 
 const COLUMNS = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
@@ -39,7 +41,9 @@ function defaultBy(): string {
 }
 
 export async function run(ctx: CliContext, { values, positionals }: ParsedCommand): Promise<number> {
-  const [action, name] = positionals;
+  const [action, name, url] = positionals;
+  if (action === "webhook") return runQueueWebhook(ctx, values, name, url);
+  rejectWebhookArguments(action ?? "", values, url);
   if (action === "budget") return runBudget(ctx, name, values);
   if (action !== "list" && action !== "pause" && action !== "resume") {
     throw new InputError("action", `must be list, pause or resume; got ${JSON.stringify(action)}`);
