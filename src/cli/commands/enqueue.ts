@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { InputError } from "../../errors.ts";
 import { Queue, type EnqueueParams } from "../../queue/client.ts";
 import { workersServe } from "../../db/workers.ts";
+import { submitWithWebhook, WEBHOOK_FLAGS, webhookFromFlags } from "../../notify/webhooks.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
@@ -30,17 +31,23 @@ export const spec: CommandSpec = {
     after: { type: "string", multiple: true, description: "wait for this job to finish first (repeatable); cancelled if it fails or is cancelled" },
     file: { type: "string", description: "enqueue every job of a JSON Lines file (- for stdin), all or none" },
     worktree: { type: "boolean", description: "claude: run in a git worktree of its own, on a branch claude-jobs/<job id> (sets payload.worktree)" },
+    webhook: { type: "string", description: "POST the job's end (finished, failed, cancelled) or park to this http(s) URL (README: Notifications); with --file, every job's" },
+    "webhook-secret": { type: "string", description: "HMAC-SHA256 key of the webhook's signature header (default: the worker's CLAUDE_JOBS_WEBHOOK_SECRET)" },
+    "webhook-template": { type: "string", description: `the webhook's body as a JSON template, e.g. '{"text":"{{status}}: {{queue}} job {{id}}"}' (Slack)` },
     "database-url": DATABASE_URL_OPTION,
   },
 };
 
 export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<number> {
   const jobs = values.file !== undefined ? readJobsFile(values.file as string) : [jobFromFlags(values)];
+  const webhook = webhookFromFlags(values);
   // Flags and file are parsed before connecting; the queue validates each job before writing any.
   const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 2 });
   try {
     const queue = new Queue(db.sql);
-    const outcomes = jobs.length === 1 && values.file === undefined ? [await queue.submit(jobs[0]!)] : await queue.submitMany(jobs);
+    const single = jobs.length === 1 && values.file === undefined;
+    const outcomes = webhook ? await submitWithWebhook(queue, single ? jobs[0]! : jobs, webhook, WEBHOOK_FLAGS)
+      : single ? [await queue.submit(jobs[0]!)] : await queue.submitMany(jobs);
     ctx.out(outcomes.map((o) => o.id).join("\n"));
     // stdout stays one id per job (the holder's for a duplicate); what was not inserted is said on stderr.
     outcomes.forEach((o, i) => {
