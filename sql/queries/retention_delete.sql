@@ -25,5 +25,5 @@ WITH doomed AS MATERIALIZED (
 DELETE FROM claude_jobs j
 USING doomed d
 WHERE j.id = d.id
-RETURNING j.id, j.queue, j.status, j.finished_at,
+RETURNING j.id, j.kind, j.queue, j.status, j.finished_at,
           j.result->>'stdoutLog' AS stdout_log, j.result->>'stderrLog' AS stderr_log, j.result->'worktree' AS worktree

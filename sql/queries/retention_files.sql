@@ -3,7 +3,7 @@
 -- job, whose earlier attempts' logs are found by name in the log folder),
 -- for `cleanup --dry-run`. Read through a cursor; nothing is locked.
 -- $1 finished_before timestamptz, $2 failed_before timestamptz
-SELECT j.id, j.result->>'stdoutLog' AS stdout_log, j.result->>'stderrLog' AS stderr_log, j.result->'worktree' AS worktree
+SELECT j.id, j.kind, j.result->>'stdoutLog' AS stdout_log, j.result->>'stderrLog' AS stderr_log, j.result->'worktree' AS worktree
 FROM claude_jobs j
 WHERE j.finished_at IS NOT NULL
   AND j.finished_at < greatest($1::timestamptz, $2::timestamptz)

@@ -9,6 +9,7 @@ import deleteBatch from "../../sql/queries/retention_delete.sql" with { type: "t
 import count from "../../sql/queries/retention_count.sql" with { type: "text" };
 import files from "../../sql/queries/retention_files.sql" with { type: "text" };
 import existing from "../../sql/queries/retention_existing.sql" with { type: "text" };
+import worktreesInUse from "../../sql/queries/retention_worktrees_in_use.sql" with { type: "text" };
 
 export interface RetentionCutoffs {
   /** Finished and cancelled jobs that ended before this go; null keeps them. */
@@ -20,6 +21,7 @@ export interface RetentionCutoffs {
 /** What a deleted job may have left on a host: its log files (named in its result) and its worktree. */
 export interface JobLeftovers {
   id: string;
+  kind: string;
   stdoutLog: string | null;
   stderrLog: string | null;
   worktree: Record<string, unknown> | null;
@@ -43,6 +45,7 @@ function leftovers(r: Row): JobLeftovers {
   const worktree = r.worktree;
   return {
     id: r.id as string,
+    kind: r.kind as string,
     stdoutLog: (r.stdout_log as string | null) ?? null,
     stderrLog: (r.stderr_log as string | null) ?? null,
     worktree: worktree !== null && typeof worktree === "object" && !Array.isArray(worktree) ? (worktree as Record<string, unknown>) : null,
@@ -82,4 +85,9 @@ export async function* retentionFiles(sql: Sql, cutoffs: RetentionCutoffs, batch
 /** The ids among `ids` that are still jobs. */
 export async function retentionExisting(sql: Queryable, ids: string[]): Promise<Set<string>> {
   return new Set((await run(sql, existing, [ids])).map((r) => r.id as string));
+}
+
+/** The worktrees (by root job id) that a waiting, queued or running job still uses. */
+export async function retentionWorktreesInUse(sql: Queryable, rootJobIds: string[]): Promise<Set<string>> {
+  return new Set((await run(sql, worktreesInUse, [rootJobIds])).map((r) => r.root as string));
 }

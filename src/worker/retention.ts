@@ -9,13 +9,19 @@
 // Counts stay exact: the delete triggers of claude_jobs adjust them in the
 // same statement. Files are only removed where they are: the host that ran
 // the job; what exists here is removed, the rest is not this host's to see.
+// A worktree's folder goes (git's entry with it) and its branch stays: the
+// branch is the work, and follow-ups recreate the folder from it.
 
+import { existsSync } from "node:fs";
 import { readdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import type { Sql } from "../db/connect.ts";
 import {
-  retentionCount, retentionDelete, retentionExisting, retentionFiles, retentionLock, type JobLeftovers, type RetentionCutoffs,
+  retentionCount, retentionDelete, retentionExisting, retentionFiles, retentionLock, retentionWorktreesInUse,
+  type JobLeftovers, type RetentionCutoffs,
 } from "../db/retention.ts";
+import { readWorktreeRecord, type WorktreeRecord } from "../git/diff.ts";
+import { removeWorktree } from "../git/worktree.ts";
 import { parseDuration } from "../duration.ts";
 import { InputError } from "../errors.ts";
 import type { MaintenanceTask } from "./maintenance.ts";
@@ -90,6 +96,10 @@ export interface CleanupReport {
    * longer ago than the shorter retention period: removed (or, dry, counted).
    */
   orphanFilesRemoved: number;
+  /** Worktree folders of the deleted jobs removed from this host (or, dry, that would be); their branches stay. */
+  worktreesRemoved: number;
+  /** What could not be removed (a worktree git refused), at most 10 lines; the jobs are deleted all the same. */
+  problems: string[];
   /** Another cleaner held the lock: this run stopped there (what it deleted before is counted). */
   busy: boolean;
   /** The signal stopped the run between batches. */
@@ -104,7 +114,7 @@ export async function cleanup(run: QueryRunner, options: CleanupOptions): Promis
   const limits = cutoffs(options.policy, options.now);
   const report: CleanupReport = {
     dryRun: options.dryRun === true, ...limits, deleted: { finished: 0, failed: 0, cancelled: 0 }, total: 0, queues: {},
-    batches: 0, filesRemoved: 0, orphanFilesRemoved: 0, busy: false, stopped: false,
+    batches: 0, filesRemoved: 0, orphanFilesRemoved: 0, worktreesRemoved: 0, problems: [], busy: false, stopped: false,
   };
   if (limits.finishedBefore === null && limits.failedBefore === null) return report;
   const files = new LocalLogs(options.logDir);
@@ -117,7 +127,10 @@ export async function cleanup(run: QueryRunner, options: CleanupOptions): Promis
   if (options.dryRun) {
     for (const c of await run((sql) => retentionCount(sql, limits))) add(c.queue, c.status, c.n);
     await run(async (sql) => {
-      for await (const jobs of retentionFiles(sql, limits)) report.filesRemoved += await files.remove(jobs, true);
+      for await (const jobs of retentionFiles(sql, limits)) {
+        report.filesRemoved += await files.remove(jobs, true);
+        report.worktreesRemoved += await removeWorktrees(run, jobs, true, report.problems);
+      }
     });
     report.orphanFilesRemoved = await sweepOrphans(run, options, true);
     return report;
@@ -144,6 +157,7 @@ export async function cleanup(run: QueryRunner, options: CleanupOptions): Promis
     }
     // After the commit: a file is never gone while its job is still there.
     report.filesRemoved += await files.remove(deleted, false);
+    report.worktreesRemoved += await removeWorktrees(run, deleted, false, report.problems);
     if (deleted.length < batchSize) break;
   }
   if (!options.signal?.aborted) report.orphanFilesRemoved = await sweepOrphans(run, options, false);
@@ -185,6 +199,39 @@ async function sweepOrphans(run: QueryRunner, options: CleanupOptions, dryRun: b
     for (const id of chunk) {
       if (alive.has(id)) continue;
       for (const name of byId.get(id)!) if (await (dryRun ? exists : removed)(join(options.logDir, name))) n += 1;
+    }
+  }
+  return n;
+}
+
+/**
+ * Removes the worktree folders (and git's entries for them) of deleted
+ * Claude jobs that exist on this host, keeping the branches. A worktree that
+ * a live job still uses (a follow-up sharing it, waiting, queued or running)
+ * stays. removeWorktree (src/git/worktree.ts) deletes a folder only when git
+ * lists it as a worktree of that repository, or it is one: a result naming
+ * another folder removes nothing.
+ */
+async function removeWorktrees(run: QueryRunner, jobs: JobLeftovers[], dryRun: boolean, problems: string[]): Promise<number> {
+  const here = new Map<string, WorktreeRecord>();
+  for (const job of jobs) {
+    if (job.kind !== "claude" || job.worktree === null) continue;
+    const check = readWorktreeRecord({ worktree: job.worktree });
+    if (check?.ok && existsSync(check.record.path)) here.set(check.record.rootJobId, check.record);
+  }
+  if (here.size === 0) return 0;
+  const inUse = await run((sql) => retentionWorktreesInUse(sql, [...here.keys()]));
+  let n = 0;
+  for (const [root, worktree] of here) {
+    if (inUse.has(root)) continue;
+    if (dryRun) {
+      n += 1;
+      continue;
+    }
+    try {
+      if ((await removeWorktree(worktree, { deleteBranch: false })).removedPath) n += 1;
+    } catch (e: unknown) {
+      if (problems.length < 10) problems.push(`worktree ${worktree.path} of job ${root}: ${(e as Error)?.message ?? String(e)}`);
     }
   }
   return n;
@@ -265,7 +312,7 @@ export function retentionTask(options: RetentionTaskOptions = {}): MaintenanceTa
       const report = await cleanup((query) => ctx.db.run(query), {
         policy, now: ctx.now(), logDir: options.logDir, batchSize: options.batchSize, signal: ctx.signal,
       });
-      if (report.total > 0 || report.filesRemoved > 0 || report.orphanFilesRemoved > 0) ctx.emit("maintenance:retention", report);
+      if (report.total > 0 || report.filesRemoved > 0 || report.orphanFilesRemoved > 0 || report.worktreesRemoved > 0) ctx.emit("maintenance:retention", report);
     },
   };
 }

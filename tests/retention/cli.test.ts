@@ -62,7 +62,7 @@ describe("claude-jobs cleanup", () => {
     }
     const r = await cli(["cleanup", `--log-dir=${logDir}`]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`deleted 2 log file(s) on this host (${logDir}`);
+    expect(r.stdout).toContain(`deleted 2 log file(s) and 0 worktree folder(s) (branches kept) on this host (${logDir}`);
     expect(readdirSync(logDir)).toEqual([`${kept}-20261130-100000.stdout.log`]);
   }, 30_000);
 

@@ -36,6 +36,7 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
     const report = await cleanup((query) => query(db.sql), { policy, now: new Date(), logDir, dryRun: values["dry-run"] === true });
     if (values.json) ctx.out(jsonText(report));
     else ctx.out(visible(summary(report, logDir)));
+    for (const problem of report.problems) ctx.err(`warning: could not remove ${problem}`);
     if (report.busy) {
       ctx.err("another cleaner holds the retention lock (a worker's retention task, or another cleanup): it is deleting these jobs now; this run stopped");
     }
@@ -53,8 +54,10 @@ function summary(r: CleanupReport, logDir: string): string {
   ].join("; ");
   const lines = [
     `${verb} ${r.total} job(s): ${r.deleted.finished} finished, ${r.deleted.cancelled} cancelled, ${r.deleted.failed} failed (${limits})`,
-    `${verb} ${r.filesRemoved} log file(s) on this host (${logDir} and the folders the jobs' results name); other hosts remove their own`,
+    `${verb} ${r.filesRemoved} log file(s) and ${r.worktreesRemoved} worktree folder(s) (branches kept) on this host ` +
+      `(${logDir} and the folders the jobs' results name); each host removes its own`,
   ];
+  if (r.orphanFilesRemoved > 0) lines.push(`${verb} ${r.orphanFilesRemoved} log file(s) in ${logDir} of jobs deleted earlier or by another host`);
   for (const [queue, c] of Object.entries(r.queues)) {
     lines.push(`  ${queue}: ${c.finished} finished, ${c.cancelled} cancelled, ${c.failed} failed`);
   }
