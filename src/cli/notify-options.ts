@@ -10,7 +10,7 @@ import type { EventEmitter } from "node:events";
 import type { Sql } from "../db/connect.ts";
 import { MAX_TIMEOUT_MS, parseDuration } from "../duration.ts";
 import { InputError } from "../errors.ts";
-import { attachNotifyCommand, DEFAULT_NOTIFY_TIMEOUT_MS, NotifyCommand } from "../notify/command.ts";
+import { attachNotifyCommand, NotifyCommand } from "../notify/command.ts";
 import type { WebhookTaskOptions } from "../notify/deliver.ts";
 import { validateWebhookUrl } from "../notify/target.ts";
 import { Webhooks } from "../notify/webhooks.ts";
@@ -56,7 +56,7 @@ export function notifySettings(ctx: CliContext, values: ParsedCommand["values"])
     parseDuration(`--${flag}`, String(values[flag] ?? NOTIFY_OPTIONS[flag].default), { min: 1, max: MAX_TIMEOUT_MS });
   return {
     notifyCommand: command,
-    notifyTimeoutMs: command === null ? DEFAULT_NOTIFY_TIMEOUT_MS : timeout("notify-timeout"),
+    notifyTimeoutMs: timeout("notify-timeout"),
     publicUrl,
     webhooks: { secret: secret || null, publicUrl, timeoutMs: timeout("webhook-timeout") },
   };
