@@ -165,7 +165,10 @@ export function apiRoutes(deps: AppDeps) {
     .post("/api/queues/:name/resume", ({ params }) => queues.resume(params.name))
     // Daily Claude budgets: set (200, the budget with today's spend), clear (200, saying whether there was one).
     .put("/api/queues/:name/budget", ({ params, body }) =>
-      budgets.set(params.name, { dailyUsd: body.daily_usd, ...(body.timezone !== undefined ? { timezone: body.timezone } : {}) }), { body: BudgetBody })
+      budgets.set(params.name, { dailyUsd: body.daily_usd, ...(body.timezone !== undefined ? { timezone: body.timezone } : {}) }).catch((e: unknown) => {
+        // The library names its own field; the body's is daily_usd.
+        throw e instanceof InputError && e.field === "dailyUsd" ? new InputError("daily_usd", e.message.replace(/^dailyUsd: /, "")) : e;
+      }), { body: BudgetBody })
     .delete("/api/queues/:name/budget", ({ params }) => budgets.clear(params.name))
     .get("/api/spend", async ({ query }) => {
       const [days, list] = await Promise.all([budgets.spend({ days: spendDays(query.days) }), budgets.list()]);
