@@ -13,6 +13,7 @@ export { migrate, checkSchema } from "./db/migrate.ts";
 export { Queue, type EnqueueOutcome, type EnqueueParams, type ListFilter, type Stats } from "./queue/client.ts";
 export { Worker, type WorkerOptions, type StopOptions } from "./worker/worker.ts";
 export { Queues, type QueueInfo, type QueueChange } from "./queue/queues.ts";
+export { Budgets, type QueueBudget, type BudgetChange, type SpendRow, type SpendTotal } from "./queue/budgets.ts";
 export { builtinMaintenance, type MaintenanceTask } from "./worker/maintenance.ts";
 export {
   cleanup, retentionTask, DEFAULT_RETENTION, type RetentionPolicy, type CleanupOptions, type CleanupReport,
