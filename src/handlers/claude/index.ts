@@ -2,14 +2,14 @@
 // keeps its raw output in per-attempt log files, and reports the run's summary
 // as the job's result. Reads no environment itself: options come from config.
 
-import { mkdirSync, realpathSync, statSync } from "node:fs";
+import { appendFileSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseDuration } from "../../duration.ts";
 import { InputError } from "../../errors.ts";
 import type { AbortReason, HandlerContext, HandlerDefinition } from "../types.ts";
 import { PermanentJobError } from "../types.ts";
 import { attemptLogPaths, defaultLogDir, preflightLogDir, readFrom, tailFile } from "./logs.ts";
-import { ClaudeRunError, ClaudeUsageLimitError, decideOutcome, type ClaudeJobResult } from "./outcome.ts";
+import { ClaudeRunError, ClaudeUsageLimitError, decideOutcome, sessionMissing, type ClaudeJobResult } from "./outcome.ts";
 import { accountKeyOf, DEFAULT_CONTINUE_PROMPT, DEFAULT_USAGE_LIMIT_WAIT_MS, type AccountKey } from "./usage-limit.ts";
 import {
   buildClaudeArgs, claudeConcurrencyKey, claudeConcurrencyLimit, DEFAULT_WORKTREE_LIMIT, validateClaudePayload, type ClaudePayload,
@@ -209,6 +209,7 @@ async function runClaude(ctx: HandlerContext, o: Resolved): Promise<ClaudeJobRes
 async function runCli(
   ctx: HandlerContext, o: Resolved, payload: ClaudePayload, timeoutMs: number | undefined,
   logs: { stdoutPath: string; stderrPath: string }, wt: { prepared: PreparedWorktree; settings: WorktreeSettings } | undefined,
+  fresh = false,
 ): Promise<ClaudeJobResult> {
   const { job, signal } = ctx;
   const cwd = wt?.prepared.cwd ?? payload.cwd;
@@ -228,14 +229,15 @@ async function runCli(
   // The CLI writes its stdout straight to the log file; we read the file. While
   // it runs, only until the session id is known (the first line), so a run
   // printing gigabytes costs the worker nothing then; the rest once it exits.
-  let offset = 0;
+  // From the end: a run again in the same attempt (a parked session not on this host) appends.
+  let offset = Bun.file(logs.stdoutPath).size;
   let reading = Promise.resolve();
   const feed = () => (reading = reading.then(async () => {
     offset = await readFrom(logs.stdoutPath, offset, (chunk) => reader.push(chunk)).catch(() => offset);
   }));
   let poll: ReturnType<typeof setInterval> | undefined;
   // A job parked on a usage limit resumes the session it had, told to go on.
-  const continued = parkedSession(job.result);
+  const continued = fresh ? null : parkedSession(job.result);
   const args = buildClaudeArgs(continued === null ? payload : { ...payload, resume: continued, prompt: o.usage.continuePrompt });
   const run = await runInProcessGroup({
     command: o.claudePath, args, cwd, env: o.env,
@@ -250,6 +252,16 @@ async function runCli(
   reader.end();
 
   if (run.spawnError) throw spawnFailure(run.spawnError, o, cwd);
+  // Sessions are kept per user and HOME: a parked job claimed on another host
+  // of the account cannot resume its session there, so it starts over.
+  if (continued !== null && !run.stoppedBy && sessionMissing(summary)) {
+    try {
+      appendFileSync(logs.stderrPath, `[claude-jobs] the session ${continued} the job was parked with is not on this host; running its own prompt again\n`);
+    } catch {
+      // the note is for people
+    }
+    return runCli(ctx, o, payload, timeoutMs, logs, wt, true);
+  }
   const result: ClaudeJobResult = {
     ...summary, exitCode: run.exitCode, signal: run.signal, stdoutLog: logs.stdoutPath, stderrLog: logs.stderrPath,
   };

@@ -66,6 +66,11 @@ export class ClaudeUsageLimitError extends ParkJobError {
   }
 }
 
+/** The CLI found no session to --resume (in this HOME and cwd). */
+export function sessionMissing(r: Pick<ClaudeRunSummary, "subtype" | "errors">): boolean {
+  return r.subtype === "error_during_execution" && (r.errors ?? []).some((e) => NO_SESSION.test(e));
+}
+
 /** A result whose whole text is the CLI's usage-limit marker is no answer, whatever the exit code. */
 const USAGE_MARKER_RESULT = /^\s*Claude AI usage limit reached\|\d+\s*$/i;
 
