@@ -74,6 +74,13 @@ export interface CleanupOptions {
   signal?: AbortSignal;
   /** Deletes nothing; counts what would go. */
   dryRun?: boolean;
+  /**
+   * Also removes the log files in `logDir` whose job is not in this database
+   * (see sweepOrphans). Off unless asked: a log folder shared by two
+   * databases (one user's embedded and server databases share the default
+   * folder) would otherwise lose the other database's logs.
+   */
+  sweepOrphans?: boolean;
 }
 
 type Counts = { finished: number; failed: number; cancelled: number };
@@ -91,9 +98,10 @@ export interface CleanupReport {
   /** Log files of the jobs deleted by this run removed from this host (or, dry, that exist here and would be). */
   filesRemoved: number;
   /**
-   * Log files in this host's log folder whose job is gone (deleted by a
-   * cleaner on another host, or by `delete`), from attempts that started
-   * longer ago than the shorter retention period: removed (or, dry, counted).
+   * With `sweepOrphans`: log files in this host's log folder whose job is
+   * gone (deleted by a cleaner on another host, or by `delete`), from
+   * attempts that started longer ago than the shorter retention period:
+   * removed (or, dry, counted).
    */
   orphanFilesRemoved: number;
   /** Worktree folders of the deleted jobs removed from this host (or, dry, that would be); their branches stay. */
@@ -173,11 +181,13 @@ const ORPHAN_CHUNK = 1000;
  * exists, when their attempt started longer ago than the shorter retention
  * period: a job is deleted once, by whichever cleaner got there, but each
  * host keeps its own logs, so each host removes its own leftovers. The
- * attempt's start comes from the file name, so no file is stat'ed.
+ * attempt's start comes from the file name, so no file is stat'ed. Only for
+ * a log folder that holds this database's logs alone: nothing in a file
+ * says which database its job was in.
  */
 async function sweepOrphans(run: QueryRunner, options: CleanupOptions, dryRun: boolean): Promise<number> {
   const periods = [options.policy.finishedMs, options.policy.failedMs].filter((p): p is number => p !== null);
-  if (!options.logDir || periods.length === 0) return 0;
+  if (!options.sweepOrphans || !options.logDir || periods.length === 0) return 0;
   const before = options.now.getTime() - Math.min(...periods);
   let names: string[];
   try {

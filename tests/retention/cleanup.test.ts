@@ -212,7 +212,7 @@ describe("retention flags", () => {
 });
 
 describe("log files of jobs deleted elsewhere", () => {
-  test("this host's log folder loses the files of jobs that are gone, once their attempt is older than the shorter period", async () => {
+  test("asked to, this host's log folder loses the files of jobs that are gone, once their attempt is older than the shorter period", async () => {
     const logDir = mkdtempSync(join(tmpdir(), "cj-retention-orphans-"));
     const [kept] = await insertEnded(db, { n: 1, status: "failed", endedAgo: "20 days", kind: "claude" });
     const goneOld = "0192f1c4-7b1e-7cc0-8d2a-5e1f0a9b3c4d";
@@ -225,13 +225,15 @@ describe("log files of jobs deleted elsewhere", () => {
       `not-a-log-${stamp(20)}.txt`,
     ];
     for (const f of files) writeFileSync(join(logDir, f), "x");
-    expect(await run({ logDir, dryRun: true })).toMatchObject({ total: 0, orphanFilesRemoved: 2 });
+    // Not asked: a folder another database's jobs share must keep their files.
+    expect(await run({ logDir })).toMatchObject({ total: 0, orphanFilesRemoved: 0 });
+    expect(await run({ logDir, sweepOrphans: true, dryRun: true })).toMatchObject({ total: 0, orphanFilesRemoved: 2 });
     expect(readdirSync(logDir).length).toBe(5);
-    expect(await run({ logDir, policy: { finishedMs: null, failedMs: null } })).toMatchObject({ orphanFilesRemoved: 0 });
-    expect(await run({ logDir })).toMatchObject({ total: 0, orphanFilesRemoved: 2 });
+    expect(await run({ logDir, sweepOrphans: true, policy: { finishedMs: null, failedMs: null } })).toMatchObject({ orphanFilesRemoved: 0 });
+    expect(await run({ logDir, sweepOrphans: true })).toMatchObject({ total: 0, orphanFilesRemoved: 2 });
     expect(readdirSync(logDir).sort()).toEqual(files.slice(2).sort());
     // Without a log folder (a library worker with no Claude handler) nothing is swept.
     mkdirSync(join(logDir, "sub"));
-    expect(await run({})).toMatchObject({ orphanFilesRemoved: 0 });
+    expect(await run({ sweepOrphans: true })).toMatchObject({ orphanFilesRemoved: 0 });
   });
 });

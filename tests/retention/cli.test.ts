@@ -66,6 +66,18 @@ describe("claude-jobs cleanup", () => {
     expect(readdirSync(logDir)).toEqual([`${kept}-20261130-100000.stdout.log`]);
   }, 30_000);
 
+  test("--orphans also removes the logs in --log-dir of jobs this database no longer has", async () => {
+    const logDir = tempDir("cj-cleanup-orphans-");
+    const orphan = "0192f1c4-7b1e-7cc0-8d2a-5e1f0a9b3c4d-20260101-100000.stdout.log";
+    writeFileSync(join(logDir, orphan), "x");
+    expect((await cli(["cleanup", `--log-dir=${logDir}`])).stdout).not.toContain("jobs deleted earlier");
+    expect(readdirSync(logDir)).toEqual([orphan]);
+    const r = await cli(["cleanup", `--log-dir=${logDir}`, "--orphans"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`deleted 1 log file(s) in ${logDir} of jobs deleted earlier or by another host`);
+    expect(readdirSync(logDir)).toEqual([]);
+  }, 30_000);
+
   test("bad durations name the flag, exit 2 and delete nothing", async () => {
     await insertEnded(db, { n: 3, status: "finished", endedAgo: "20 days" });
     const cases: [string[], Record<string, string>, RegExp][] = [

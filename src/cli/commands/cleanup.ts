@@ -13,11 +13,16 @@ import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand 
 export const spec: CommandSpec = {
   name: "cleanup",
   summary: "Delete jobs that ended long ago (finished and cancelled: 14 days, failed: 30) and their log files on this host; --dry-run says what would go.",
-  usage: "claude-jobs cleanup [--older-than=14d] [--failed-older-than=30d] [--dry-run] [--json]",
+  usage: "claude-jobs cleanup [--older-than=14d] [--failed-older-than=30d] [--dry-run] [--orphans] [--json]",
   options: {
     "older-than": { ...RETAIN_FINISHED_OPTION, description: "finished and cancelled jobs that ended longer ago than this (0 or off: none)" },
     "failed-older-than": { ...RETAIN_FAILED_OPTION, description: "failed jobs that ended longer ago than this (0 or off: none)" },
     "dry-run": { type: "boolean", description: "delete nothing; count what would be deleted" },
+    orphans: {
+      type: "boolean",
+      description: "also remove the log files in --log-dir of jobs that are not in this database (deleted by another host's worker, or by delete), " +
+        "older than the shorter period; only for a log folder that no other database's jobs write to",
+    },
     "log-dir": LOG_DIR_OPTION,
     json: JSON_OPTION,
     "database-url": DATABASE_URL_OPTION,
@@ -33,7 +38,9 @@ export async function run(ctx: CliContext, { values }: ParsedCommand): Promise<n
   const logDir = resolveLogDir(ctx.env, values["log-dir"]);
   const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 2 });
   try {
-    const report = await cleanup((query) => query(db.sql), { policy, now: new Date(), logDir, dryRun: values["dry-run"] === true });
+    const report = await cleanup((query) => query(db.sql), {
+      policy, now: new Date(), logDir, dryRun: values["dry-run"] === true, sweepOrphans: values.orphans === true,
+    });
     if (values.json) ctx.out(jsonText(report));
     else ctx.out(visible(summary(report, logDir)));
     for (const problem of report.problems) ctx.err(`warning: could not remove ${problem}`);
