@@ -15,6 +15,8 @@ import { DependenciesSection } from "./deps.tsx";
 import { costAgainstBudget } from "./spend.tsx";
 import { UsageLimitLine } from "./usage.tsx";
 import type { JobDependencies } from "../../db/jobs.ts";
+import { DeliveriesSection } from "./deliveries.tsx";
+import type { ShownDelivery } from "../../notify/webhooks.ts";
 import {
   displayStatus, esc, formatDuration, isFinal, isoTime, jobDurationMs, jobLabel, relativeTime, shortId,
 } from "./format.ts";
@@ -31,6 +33,8 @@ export interface JobPageProps {
   review?: Review | null;
   /** What the job waits for and what waits for it. */
   dependencies?: JobDependencies | null;
+  /** Its webhook deliveries (src/web/views/deliveries.tsx). */
+  deliveries?: ShownDelivery[];
 }
 
 export function JobPage(p: JobPageProps) {
@@ -51,6 +55,7 @@ export function JobPage(p: JobPageProps) {
       <ResultCard job={job} outputModel={p.outputModel ?? null} />
       {p.review ? <ChangesSection job={job} changes={p.review.changes} discardBlocked={p.review.discardBlocked} /> : ""}
       {p.review?.chain ? <ChainSection job={job} chain={p.review.chain} followUpBlocked={p.review.followUpBlocked} /> : ""}
+      {p.deliveries ? <DeliveriesSection deliveries={p.deliveries} /> : ""}
       <Output job={job} logs={p.logs} configured={p.logsConfigured} />
       <section class="card">
         <details>
