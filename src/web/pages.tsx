@@ -20,6 +20,7 @@ import { SchedulesLive, SchedulesPage } from "./views/schedules.tsx";
 import { Schedules } from "../schedule/schedules.ts";
 import { QueuesLive, QueuesPage } from "./views/queues.tsx";
 import { Queues } from "../queue/queues.ts";
+import { Webhooks } from "../notify/webhooks.ts";
 import { Budgets, SPEND_DAYS } from "../queue/budgets.ts";
 import { lastDays } from "./views/spend.tsx";
 import { EnqueuePage } from "./views/forms.tsx";
@@ -91,7 +92,8 @@ export function pageRoutes(deps: AppDeps) {
       const outputModel = typeof job.result?.model === "string" && job.result.model !== "" ? null : await modelFromLogs(logs);
       const review = await reviewOf(deps, job);
       const dependencies = await queue.dependencies(job.id);
-      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} outputModel={outputModel} review={review} dependencies={dependencies} />;
+      const deliveries = await new Webhooks(sql).deliveries(job.id);
+      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} outputModel={outputModel} review={review} dependencies={dependencies} deliveries={deliveries} />;
     })
     .get("/jobs/:id/patch", async ({ params }) => patchResponse(await queue.get(pageId(params.id))))
     .get("/partials/jobs/:id/changes", async ({ params }) => changesPartial(deps, await queue.get(pageId(params.id))))
