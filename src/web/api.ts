@@ -13,6 +13,7 @@ import { tailLogs } from "./logs.ts";
 import { unservedJobs } from "./unserved.ts";
 import { Schedules, type ScheduleParams } from "../schedule/schedules.ts";
 import { Queues } from "../queue/queues.ts";
+import { Webhooks } from "../notify/webhooks.ts";
 import { Budgets } from "../queue/budgets.ts";
 import { InputError } from "../errors.ts";
 import { trustedProxies } from "./security.ts";
@@ -106,6 +107,7 @@ export function apiRoutes(deps: AppDeps) {
   const queues = new Queues(sql);
   const budgets = new Budgets(sql);
   const trusted = trustedProxies(deps.trustProxy ?? []);
+  const webhooks = new Webhooks(sql);
   return new Elysia({ name: "claude-jobs-api" })
     // unserved: queued jobs that no live worker would claim (no handler for
     // the kind on a worker serving the queue); they would wait in silence.
@@ -124,6 +126,7 @@ export function apiRoutes(deps: AppDeps) {
     })
     .get("/api/jobs/:id", ({ params }) => queue.get(params.id))
     .get("/api/jobs/:id/dependencies", ({ params }) => queue.dependencies(params.id))
+    .get("/api/jobs/:id/deliveries", async ({ params }) => webhooks.deliveries((await queue.get(params.id)).id))
     .post("/api/jobs", async ({ body, set }) => {
       // 201 and the new job; 200 and the job holding the unique key when nothing was inserted.
       const { id, duplicate } = await submitFromInput(queue, body);
