@@ -211,6 +211,37 @@ export const OPENAPI = {
         ]),
         required: ["queue", "paused", "pausedAt", "pausedBy", ...counts().required],
       },
+      Delivery: {
+        type: "object",
+        required: ["id", "event", "source", "url", "state", "attempts", "maxAttempts", "nextAttemptAt", "occurredAt", "deliveredAt", "lastStatus", "lastError", "templated", "attemptLog"],
+        properties: {
+          id: { type: "string", description: "also sent as X-Claude-Jobs-Delivery: a receiver drops a repeat by it" },
+          event: { type: "string", enum: ["finished", "failed", "cancelled", "parked"] },
+          source: { type: "string", enum: ["job", "queue"], description: "the job's own webhook, or its queue's" },
+          url: { type: "string", description: "scheme, host and port; the path is hidden (it may be a credential)" },
+          state: { type: "string", enum: ["pending", "delivered", "failed"] },
+          attempts: { type: "integer" }, maxAttempts: { type: "integer" },
+          nextAttemptAt: { type: "string", format: "date-time", description: "pending: when it is (next) due" },
+          occurredAt: { type: "string", format: "date-time" },
+          deliveredAt: { type: ["string", "null"], format: "date-time" },
+          lastStatus: { type: ["integer", "null"], description: "the HTTP status of the last answer" },
+          lastError: { type: ["string", "null"] },
+          templated: { type: "boolean", description: "the body was built from a template" },
+          attemptLog: {
+            type: "array",
+            items: {
+              type: "object", required: ["attempt", "workerId", "startedAt", "endedAt", "statusCode", "response", "error"],
+              properties: {
+                attempt: { type: "integer" }, workerId: { type: ["integer", "null"] },
+                startedAt: { type: "string", format: "date-time" },
+                endedAt: { type: ["string", "null"], format: "date-time", description: "null: the worker stopped before recording an answer" },
+                statusCode: { type: ["integer", "null"] }, response: { type: ["string", "null"], description: "the first 2,000 characters of the answer" },
+                error: { type: ["string", "null"] },
+              },
+            },
+          },
+        },
+      },
       QueueChange: {
         type: "object", required: ["queue", "changed"],
         properties: { queue: ref("Queue"), changed: { type: "boolean", description: "false: it was in that state already (nothing written)" } },
@@ -334,6 +365,12 @@ export const OPENAPI = {
       get: {
         operationId: "getJobDependencies", summary: "What a job waits for (parents) and what waits for it (dependents), at most 100 of each", tags: ["jobs"], parameters: [idParam],
         responses: { 200: { description: "Both lists", content: json(dependenciesSchema) }, ...withId },
+      },
+    },
+    "/api/jobs/{id}/deliveries": {
+      get: {
+        operationId: "getJobDeliveries", summary: "A job's webhook deliveries, oldest first (at most 100), each with its attempts and the receiver's answers (bounded); URLs without their path", tags: ["jobs"], parameters: [idParam],
+        responses: { 200: { description: "The deliveries", content: json({ type: "array", items: ref("Delivery") }) }, ...withId },
       },
     },
     "/api/jobs/{id}": {
