@@ -67,6 +67,10 @@ describe("a job that hits the usage limit", () => {
     expect(JSON.stringify(pause)).not.toContain("sk-ant");
     expect(pause!.accountLabel).toStartWith("ANTHROPIC_API_KEY, ");
 
+    // show says why the job waits.
+    const shown = await runCli(["show", id], { env: cliEnv({ DATABASE_URL: db.url }) });
+    expect(shown.stdout).toContain("waiting for the usage limit to reset at ");
+
     // The same worker claims no other Claude job while paused.
     const other = await queue.enqueue({ queue: "park", payload: { prompt: "hello", cwd } });
     await Bun.sleep(600);

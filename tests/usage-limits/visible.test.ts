@@ -87,3 +87,19 @@ describe("the job page", () => {
     expect(html).toContain("The run was warned that the five-hour usage limit is near (85% used); it resets at");
   });
 });
+
+describe("the worker's usage-limit flags", () => {
+  test("a bad --usage-limit-wait, --continue-prompt or --claude-account exits 2 naming the flag", async () => {
+    const env = cliEnv({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
+    const wait = await runCli(["worker", "--usage-limit-wait=soon"], { env });
+    expect(wait.code).toBe(2);
+    expect(wait.stderr).toContain("--usage-limit-wait: must be a duration");
+    const prompt = await runCli(["worker", "--continue-prompt= "], { env });
+    expect(prompt.code).toBe(2);
+    expect(prompt.stderr).toContain("--continue-prompt: must be a non-empty text");
+    const account = await runCli(["worker", "--claude-account="], { env });
+    expect(account.code).toBe(2);
+    expect(account.stderr).toContain("--claude-account: must be a name of 1 to 200 printable characters");
+    expect((await runCli(["worker", "--help"], { env })).stdout).toContain("CLAUDE_JOBS_USAGE_LIMIT_WAIT");
+  });
+});
