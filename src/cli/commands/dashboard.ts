@@ -20,6 +20,7 @@ import { loadOrCreateToken } from "../../web/token-file.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+import { parsePublicUrl, PUBLIC_URL_OPTION, storePublicUrl } from "../notify-options.ts";
 
 export const dashboardOptions = {
   port: { type: "string", description: "TCP port to listen on", env: "CLAUDE_JOBS_PORT", default: "8080" },
@@ -41,6 +42,7 @@ export const dashboardOptions = {
     env: "CLAUDE_JOBS_SECURE_COOKIES",
   },
   "log-dir": LOG_DIR_OPTION,
+  "public-url": PUBLIC_URL_OPTION,
 } as const satisfies CommandSpec["options"];
 
 export const spec: CommandSpec = {
@@ -156,9 +158,11 @@ export function dashboardErrors(ctx: CliContext): (e: unknown) => void {
 
 export async function run(ctx: CliContext, { values, sources }: ParsedCommand): Promise<number> {
   const settings = dashboardSettings(ctx, values, sources);
+  const publicUrl = parsePublicUrl(values["public-url"]);
   const access = dashboardAccess(ctx, settings);
   const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 10, applicationName: "claude-jobs dashboard" });
   try {
+    if (publicUrl !== null) storePublicUrl(ctx, db.sql, publicUrl);
     const stopped = new Promise<void>((resolve) => ctx.onSignal(() => resolve()));
     const dashboard = startDashboard(db.sql, { ...settings, token: access.token }, { onError: dashboardErrors(ctx) });
     ctx.err(`dashboard listening on ${dashboard.url}`);
