@@ -152,4 +152,14 @@ describe("a claude-jobs worker", () => {
       expect(r.stderr).toContain(message);
     }
   });
+
+  test("dashboard --public-url stores the link base for every worker's events; a bad one exits naming the flag", async () => {
+    const bad = await cli(["dashboard", "--public-url=ftp://jobs.example.com", "--port=0"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("--public-url:");
+    const dashboard = spawnCli(["dashboard", `--database-url=${db.url}`, "--port=0", "--public-url=https://jobs.example.com/"]);
+    children.push(dashboard);
+    await waitFor("the stored public URL", async () =>
+      (await db.sql`SELECT value FROM claude_job_settings WHERE name = 'public_url'`)[0]?.value === "https://jobs.example.com/", { timeoutMs: 15_000 });
+  });
 });
