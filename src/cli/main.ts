@@ -49,6 +49,7 @@ export function mainHelp(): string {
     "",
     "Every command takes --help. The database: --database-url, else DATABASE_URL, else the saved",
     "config (~/.config/claude-jobs/config.json), else an embedded PostgreSQL in ~/.local/share/claude-jobs.",
+    "Notifications: enqueue --webhook=URL, queue webhook NAME URL, worker --notify-command=CMD (README: Notifications).",
   ].join("\n");
 }
 
