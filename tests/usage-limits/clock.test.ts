@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { usagePauseRecord } from "../../src/db/usage.ts";
 import { accountKeyOf, createClaudeHandler } from "../../src/handlers/claude/index.ts";
 import { Queue } from "../../src/queue/client.ts";
+import { ParkJobError } from "../../src/handlers/types.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { nextEvent, WorkerPool } from "../helpers/engine.ts";
 import { fakeEnv, FAKE_PASS_ENV } from "../handlers/claude-helpers.ts";
@@ -65,5 +66,22 @@ describe("the worker's clock and its account's pause", () => {
     await pause(stranger.key, stranger.label, new Date(Date.now() + 3600_000));
     const claude = await queue.enqueue({ queue: "other", payload: { prompt: "hello", cwd } });
     expect((await waitForJob(queue, claude)).status).toBe("finished");
+  });
+});
+
+describe("ParkJobError, for any handler", () => {
+  test("puts the job back after delayMs with its attempt refunded, even with no attempts left, and its result kept", async () => {
+    let runs = 0;
+    await pool.start({
+      sql: db.sql, queues: ["parkany"], concurrency: 1, maintenance: [],
+      handlers: { parking: async () => { runs++; throw new ParkJobError("waiting for the account", { delayMs: 3600_000, result: { where: "here" } }); } },
+    });
+    const id = await queue.enqueue({ queue: "parkany", kind: "parking", maxAttempts: 1, payload: {} });
+    const job = await waitForJob(queue, id, (j) => j.errors.length === 1);
+    expect(job).toMatchObject({ status: "queued", attempts: 0, error: "waiting for the account", result: { where: "here" } });
+    const [row] = await db.sql`SELECT extract(epoch FROM run_at - now())::float8 AS s FROM claude_jobs WHERE id = ${id}`;
+    expect(row!.s).toBeGreaterThan(3590);
+    expect(row!.s).toBeLessThanOrEqual(3600);
+    expect(runs).toBe(1);
   });
 });
