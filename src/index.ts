@@ -22,6 +22,10 @@ export {
   Schedules, type ScheduleInfo, type ScheduleParams, type SchedulesOptions,
 } from "./schedule/schedules.ts";
 export { schedulerTask, enqueueDueSlots, type ScheduleTick } from "./schedule/scheduler.ts";
+export { Webhooks, submitWithWebhook, recordWebhookEvent, type WebhookInput, type QueueWebhook, type ShownDelivery } from "./notify/webhooks.ts";
+export { webhookTask, deliverDue, type WebhookTaskOptions } from "./notify/deliver.ts";
+export { verifySignature, signatureHeader } from "./notify/sign.ts";
+export type { EventBody } from "./notify/event.ts";
 export { HandlerRegistry } from "./handlers/registry.ts";
 export {
   ParkJobError,
