@@ -110,9 +110,13 @@ CREATE TRIGGER claude_jobs_record_spend AFTER UPDATE ON claude_jobs
 -- The queues whose Claude jobs are not claimed now: today's recorded cost (in
 -- the queue's zone) has reached its daily budget. Read once per claim as an
 -- InitPlan (job_claim_*.sql); one primary-key lookup per budgeted queue.
-CREATE FUNCTION claude_jobs_over_budget() RETURNS text[] LANGUAGE sql STABLE AS $$
-  SELECT coalesce(array_agg(b.name), '{}') FROM claude_job_queues b
-  WHERE b.daily_budget_usd IS NOT NULL
-    AND b.daily_budget_usd <= (SELECT s.cost_usd FROM claude_job_spend s
-                               WHERE s.queue = b.name AND s.day = claude_jobs_queue_day(now(), b.budget_timezone))
-$$;
+-- PL/pgSQL, not SQL, because PL/pgSQL keeps its plan for the session (the
+-- worker's lock session, which runs every claim): a SQL function's query is
+-- planned again at every call, ~0.3 ms a claim against ~0.05 ms (pgbench).
+CREATE FUNCTION claude_jobs_over_budget() RETURNS text[] LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN ARRAY(
+    SELECT b.name FROM claude_job_queues b
+    WHERE b.daily_budget_usd <= (SELECT s.cost_usd FROM claude_job_spend s
+                                 WHERE s.queue = b.name AND s.day = claude_jobs_queue_day(now(), b.budget_timezone)));
+END $$;
