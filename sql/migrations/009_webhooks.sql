@@ -88,9 +88,9 @@ CREATE TABLE claude_job_delivery_attempts (
 );
 
 -- The outbox rows of one event of one job: one per target (its own webhook,
--- its queue's). Called by the trigger below and, for events that are not a
--- change of status (parked), by the code that makes them, in its own
--- transaction (src/notify/webhooks.ts webhookEvent).
+-- its queue's), for code that makes an event the trigger below cannot see,
+-- in that code's transaction (src/notify/webhooks.ts recordWebhookEvent).
+-- The trigger covers the final states and the Claude handler's parks.
 CREATE FUNCTION claude_jobs_webhook_event(job uuid, what text, detail jsonb DEFAULT '{}') RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   n integer;
@@ -108,29 +108,44 @@ BEGIN
   RETURN n;
 END $$;
 
--- A job reaching finished, failed or cancelled writes its events in the
--- same statement's transaction. Cheap for the jobs with no webhook, which
--- are nearly all: a claim or a retry (no final state) reads the changed
--- rows once and returns; with no webhook configured anywhere, two probes of
--- empty tables follow; otherwise one index lookup per ended job and table.
+-- A job reaching finished, failed or cancelled, or parked on a usage limit,
+-- writes its events in the same statement's transaction. A park is the
+-- Claude handler's requeue (running -> queued) with a new
+-- result.usageLimit.parkedAt (src/handlers/claude/index.ts), so it needs no
+-- call from the park's code. Cheap for the jobs with no webhook, which are
+-- nearly all: a claim (no final state, no park) reads the changed rows once
+-- and returns; with no webhook configured anywhere, two probes of empty
+-- tables follow; otherwise one index lookup per ended job and table.
 CREATE FUNCTION claude_jobs_webhook_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM new_rows WHERE status IN ('finished', 'failed', 'cancelled')) THEN
+  IF NOT EXISTS (SELECT 1 FROM new_rows
+                 WHERE status IN ('finished', 'failed', 'cancelled') OR (status = 'queued' AND result ? 'usageLimit')) THEN
     RETURN NULL;
   END IF;
   IF NOT EXISTS (SELECT 1 FROM claude_job_queue_webhooks) AND NOT EXISTS (SELECT 1 FROM claude_job_webhooks) THEN
     RETURN NULL;
   END IF;
-  INSERT INTO claude_job_deliveries (job_id, event, source, url, secret, template, kind, queue, job_status, error)
-  SELECT n.id, n.status::text, t.source, t.url, t.secret, t.template, n.kind, n.queue, n.status::text, left(n.error, 4000)
+  INSERT INTO claude_job_deliveries (job_id, event, source, url, secret, template, kind, queue, job_status, error, detail)
+  SELECT n.id, e.event, t.source, t.url, t.secret, t.template, n.kind, n.queue, n.status::text, left(n.error, 4000), e.detail
   FROM new_rows n
   JOIN old_rows o ON o.id = n.id
+  CROSS JOIN LATERAL (
+    SELECT CASE WHEN n.status = 'queued' THEN 'parked' ELSE n.status::text END AS event,
+           CASE WHEN n.status = 'queued' THEN jsonb_strip_nulls(jsonb_build_object(
+             'resets_at', n.result->'usageLimit'->'resetsAt', 'run_at', n.result->'usageLimit'->'runAt',
+             'reason', n.result->'usageLimit'->'reason', 'rate_limit_type', n.result->'usageLimit'->'rateLimitType'))
+           ELSE '{}'::jsonb END AS detail
+  ) e
   CROSS JOIN LATERAL (
     SELECT 'job' AS source, w.url, w.secret, w.template FROM claude_job_webhooks w WHERE w.job_id = n.id
     UNION ALL
     SELECT 'queue', q.url, q.secret, q.template FROM claude_job_queue_webhooks q WHERE q.queue = n.queue
   ) t
-  WHERE n.status IN ('finished', 'failed', 'cancelled') AND o.status <> n.status
+  WHERE o.status <> n.status
+    AND (n.status IN ('finished', 'failed', 'cancelled')
+         OR (n.status = 'queued' AND o.status = 'running'
+             AND n.result->'usageLimit'->>'parkedAt' IS NOT NULL
+             AND n.result->'usageLimit'->>'parkedAt' IS DISTINCT FROM o.result->'usageLimit'->>'parkedAt'))
   ORDER BY n.id;
   RETURN NULL;
 END $$;

@@ -44,10 +44,11 @@ export async function submitWithWebhook(
 }
 
 /**
- * Writes the outbox rows of an event that is no change to a final status,
- * for the job's own webhook and its queue's, in the caller's transaction:
- * the usage-limit park calls it with `parked` where it requeues the job, so
- * the event commits (or not) with the park. Returns how many deliveries.
+ * Writes the outbox rows of a `parked` event for the job's own webhook and
+ * its queue's, in the caller's transaction. The Claude handler's parks need
+ * no call (the trigger sees result.usageLimit.parkedAt change as the job is
+ * requeued); this is for a park made some other way, e.g. by a handler of
+ * its own or an SQL script. Returns how many deliveries.
  */
 export function recordWebhookEvent(tx: Queryable, jobId: string, event: Extract<WebhookEventName, "parked">, detail: Record<string, unknown> = {}): Promise<number> {
   return webhookEvent(tx, jobId, event, detail);

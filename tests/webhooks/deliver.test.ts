@@ -13,6 +13,9 @@ import { verifySignature } from "../../src/notify/sign.ts";
 import { webhookClaim, webhookRecord } from "../../src/db/webhooks.ts";
 import { InputError } from "../../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { WorkerPool } from "../helpers/engine.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { ParkJobError } from "../../src/handlers/types.ts";
 import { Clock, contextFor, endJob, Receiver } from "./helpers.ts";
 
 setDefaultTimeout(30_000);
@@ -115,6 +118,45 @@ describe("the outbox", () => {
     // A job with no webhook has no target: nothing is written.
     const plain = await queue.enqueue({ kind: "noop", payload: {} });
     expect(await db.sql.begin((tx) => recordWebhookEvent(tx, plain, "parked"))).toBe(0);
+  });
+});
+
+describe("parks", () => {
+  test("a job the Claude handler parks on a usage limit (requeued with result.usageLimit) writes job.parked, through a real worker's completion; a plain retry writes nothing", async () => {
+    const pool = new WorkerPool();
+    let runs = 0;
+    try {
+      await pool.start({
+        sql: db.sql, maintenance: [],
+        handlers: {
+          parks: async () => {
+            runs++;
+            if (runs === 1) {
+              throw new ParkJobError("waiting for the usage limit to reset at 20:00", {
+                delayMs: 60_000,
+                result: { usageLimit: { resetsAt: "2026-12-02T20:00:00.000Z", runAt: "2026-12-02T20:00:07.000Z", reason: "waiting for the usage limit to reset at 20:00", rateLimitType: "five_hour", parkedAt: new Date().toISOString(), accountKey: "a".repeat(64) } },
+              });
+            }
+          },
+          flaky: async () => { throw new Error("try again"); },
+        },
+      });
+      const parked = await jobWithWebhook({}, { kind: "parks" });
+      const flaky = await jobWithWebhook({}, { kind: "flaky", maxAttempts: 2 });
+      await waitFor("the park", async () => (await deliveriesOf(parked)).length === 1);
+      const [row] = await deliveriesOf(parked);
+      expect(row).toMatchObject({ event: "parked", job_status: "queued" });
+      expect(row!.detail).toEqual({ resets_at: "2026-12-02T20:00:00.000Z", run_at: "2026-12-02T20:00:07.000Z", reason: "waiting for the usage limit to reset at 20:00", rate_limit_type: "five_hour" });
+      await waitFor("the flaky job's first failure", async () => (await queue.get(flaky)).errors.length >= 1);
+      expect(await deliveriesOf(flaky)).toHaveLength(0);
+      // The parked job is due again (as at the reset) and finishes: its end is an event of its own.
+      await db.sql`UPDATE claude_jobs SET run_at = now() WHERE id = ${parked}`;
+      await waitFor("the parked job to finish", async () => (await queue.get(parked)).status === "finished");
+      await waitFor("its finished event", async () => (await deliveriesOf(parked)).length === 2);
+      expect((await deliveriesOf(parked)).map((d) => d.event)).toEqual(["parked", "finished"]);
+    } finally {
+      await pool.stopAll();
+    }
   });
 });
 
