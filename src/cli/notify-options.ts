@@ -11,7 +11,7 @@ import type { Sql } from "../db/connect.ts";
 import { MAX_TIMEOUT_MS, parseDuration } from "../duration.ts";
 import { InputError } from "../errors.ts";
 import { attachNotifyCommand, NotifyCommand } from "../notify/command.ts";
-import type { WebhookTaskOptions } from "../notify/deliver.ts";
+import { WEBHOOK_TASK, type DeliveryReport, type WebhookTaskOptions } from "../notify/deliver.ts";
 import { validateWebhookUrl } from "../notify/target.ts";
 import { Webhooks } from "../notify/webhooks.ts";
 import type { CliContext } from "./context.ts";
@@ -69,6 +69,12 @@ export function notifySettings(ctx: CliContext, values: ParsedCommand["values"])
 export function attachNotify(ctx: CliContext, worker: EventEmitter, sql: Sql, s: NotifySettings): void {
   const log = (line: string) => ctx.err(line);
   if (s.publicUrl !== null) storePublicUrl(ctx, sql, s.publicUrl);
+  // One line per attempt that did not deliver: a receiver that is down is seen on the worker's stderr too.
+  worker.on(`maintenance:${WEBHOOK_TASK}`, (r: DeliveryReport) => {
+    if (r.state === "delivered" || !r.recorded) return;
+    const what = r.statusCode !== null ? `HTTP ${r.statusCode}` : (r.error ?? "no answer");
+    log(`webhook delivery ${r.id} (job.${r.event} of job ${r.jobId}), attempt ${r.attempt}: ${r.state === "failed" ? `failed for good: ${r.error ?? what}` : `${what}; retrying later`}`);
+  });
   if (s.notifyCommand === null) return;
   const command = new NotifyCommand({ command: s.notifyCommand, timeoutMs: s.notifyTimeoutMs, log, env: ctx.env });
   attachNotifyCommand(worker, sql, command, s.publicUrl, log);

@@ -18,6 +18,7 @@ import jobs from "../../sql/queries/webhook_jobs.sql" with { type: "text" };
 import deliveries from "../../sql/queries/webhook_deliveries.sql" with { type: "text" };
 import settingGet from "../../sql/queries/webhook_setting_get.sql" with { type: "text" };
 import settingSet from "../../sql/queries/webhook_setting_set.sql" with { type: "text" };
+import forgetOrphan from "../../sql/queries/webhook_forget_orphan.sql" with { type: "text" };
 
 type Row = Record<string, unknown>;
 
@@ -151,6 +152,11 @@ export async function webhookClaim(sql: Queryable, p: { now: Date; limit: number
 export async function webhookRecord(sql: Queryable, o: DeliveryOutcome): Promise<boolean> {
   const rows = await run(sql, record, [o.id, o.attempt, o.state, o.nextAttemptAt, o.endedAt, o.statusCode, o.response, o.error, o.body]);
   return rows.length > 0;
+}
+
+/** Deletes a done delivery whose job is gone; true when it did. */
+export async function webhookForgetOrphan(sql: Queryable, id: string): Promise<boolean> {
+  return (await run(sql, forgetOrphan, [id])).length > 0;
 }
 
 export async function webhookJobs(sql: Queryable, ids: string[]): Promise<Map<string, JobRecord>> {

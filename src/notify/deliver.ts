@@ -20,7 +20,7 @@
 
 import type { Sql } from "../db/connect.ts";
 import {
-  webhookClaim, webhookExpire, webhookJobs, webhookRecord, webhookSettingGet, type ClaimedDelivery, type DeliveryOutcome,
+  webhookClaim, webhookExpire, webhookForgetOrphan, webhookJobs, webhookRecord, webhookSettingGet, type ClaimedDelivery, type DeliveryOutcome,
 } from "../db/webhooks.ts";
 import { VERSION } from "../version.ts";
 import { eventBody } from "./event.ts";
@@ -104,6 +104,8 @@ export async function deliverDue(ctx: DeliveryContext, options: WebhookTaskOptio
     const body = d.body ?? bodyOf(d, jobs.get(d.jobId) ?? null, publicUrl);
     const outcome = await attempt(d, body, { secret: d.secret ?? options.secret ?? null, timeoutMs, now: ctx.now, signal: ctx.signal });
     const recorded = await ctx.db.run((sql) => webhookRecord(sql, outcome));
+    // The job was deleted while this was pending: no page will show it now.
+    if (recorded && outcome.state !== "pending") await ctx.db.run((sql) => webhookForgetOrphan(sql, d.id));
     return { id: d.id, jobId: d.jobId, event: d.event, attempt: d.attempt, state: outcome.state, statusCode: outcome.statusCode, error: outcome.error, recorded };
   }));
 }

@@ -344,6 +344,27 @@ describe("delivery", () => {
   });
 });
 
+describe("deleted jobs", () => {
+  test("a job deleted with its event pending: the event is still sent (it carries what it needs), then forgotten; done deliveries go with their job", async () => {
+    const id = await jobWithWebhook();
+    await endJob(db.sql, id, "failed", { error: "gone soon" });
+    await db.sql`DELETE FROM claude_jobs WHERE id = ${id}`;
+    expect(await db.sql`SELECT 1 FROM claude_job_webhooks WHERE job_id = ${id}`).toHaveLength(0);
+    const [report] = await deliverDue(contextFor(db.sql, new Clock()));
+    expect(report).toMatchObject({ jobId: id, state: "delivered" });
+    expect(JSON.parse(receiver.requests[0]!.body).job).toMatchObject({ id, kind: "noop", queue: "hooks", status: "failed", error: "gone soon" });
+    expect(await deliveriesOf(id)).toHaveLength(0);
+    expect(await db.sql`SELECT 1 FROM claude_job_delivery_attempts a LEFT JOIN claude_job_deliveries d ON d.id = a.delivery_id WHERE d.id IS NULL`).toHaveLength(0);
+
+    const kept = await jobWithWebhook();
+    await endJob(db.sql, kept, "finished");
+    await deliverDue(contextFor(db.sql, new Clock()));
+    expect((await deliveriesOf(kept))[0]).toMatchObject({ state: "delivered" });
+    await db.sql`DELETE FROM claude_jobs WHERE id = ${kept}`;
+    expect(await deliveriesOf(kept)).toHaveLength(0);
+  });
+});
+
 describe("validation", () => {
   test("a bad URL, secret or template is an InputError naming the field, and enqueues nothing", async () => {
     const count = async () => Number((await db.sql`SELECT count(*) AS n FROM claude_jobs`)[0]!.n);
