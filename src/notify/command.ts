@@ -1,5 +1,5 @@
 // `--notify-command`: a local command run for each job this worker ends
-// (finished, failed, cancelled), with the event's JSON (the webhook body,
+// (finished, failed, cancelled) or parks on a usage limit, with the event's JSON (the webhook body,
 // src/notify/event.ts) on stdin: desktop notifications, scripts. It runs
 // once the job's outcome is written, beside the jobs, never in their way:
 // at most a few at a time, each killed (its whole process group) after its
@@ -118,16 +118,25 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
-/** The Completion the worker emits after writing an outcome (job:finished, job:failed, job:cancelled). */
+/** The Completion the worker emits after writing an outcome (job:finished, job:failed, job:cancelled, job:retry). */
 interface Ended {
   id: string;
   status: string;
   error: string | null;
+  result?: Record<string, unknown> | null;
+}
+
+/** A requeue that is the Claude handler's park: its result says so (result.usageLimit). */
+function parkOf(d: Ended): Record<string, unknown> | null {
+  const u = d.result?.usageLimit as Record<string, unknown> | undefined;
+  if (!u || typeof u !== "object" || typeof u.parkedAt !== "string") return null;
+  const detail: Record<string, unknown> = { resets_at: u.resetsAt, run_at: u.runAt, reason: u.reason, rate_limit_type: u.rateLimitType };
+  return Object.fromEntries(Object.entries(detail).filter(([, v]) => v !== undefined && v !== null));
 }
 
 /**
- * Runs the command for every job the worker ends, once its outcome is
- * written. The job's row (kind, queue, result) is read from the pool;
+ * Runs the command for every job the worker ends or parks, once its outcome
+ * is written. The job's row (kind, queue, result) is read from the pool;
  * `publicUrl` null: the one the dashboard stored, read once.
  */
 export function attachNotifyCommand(worker: EventEmitter, sql: Sql, command: NotifyCommand, publicUrl: string | null, log: (line: string) => void): void {
@@ -135,12 +144,14 @@ export function attachNotifyCommand(worker: EventEmitter, sql: Sql, command: Not
   const linkBase = () => publicUrl !== null ? Promise.resolve(publicUrl)
     : (storedUrl ??= webhookSettingGet(sql, PUBLIC_URL_SETTING).catch(() => null));
   const onEnd = (status: string) => (d: Ended) => {
+    const park = status === "retry" ? parkOf(d) : null;
+    if (status === "retry" && park === null) return; // a plain retry is no event
     void (async () => {
       try {
         const [job, base] = await Promise.all([jobGet(sql, d.id), linkBase()]);
         const facts = {
-          jobId: d.id, event: status, kind: job?.kind ?? "unknown", queue: job?.queue ?? "unknown",
-          status, error: d.error, occurredAt: job?.finishedAt ?? new Date(),
+          jobId: d.id, event: park ? "parked" : status, kind: job?.kind ?? "unknown", queue: job?.queue ?? "unknown",
+          status: park ? "queued" : status, error: d.error, occurredAt: job?.finishedAt ?? new Date(), detail: park ?? {},
         };
         await command.run(eventBody(facts, job, base));
       } catch (e: unknown) {
@@ -148,5 +159,5 @@ export function attachNotifyCommand(worker: EventEmitter, sql: Sql, command: Not
       }
     })();
   };
-  for (const status of ["finished", "failed", "cancelled"]) worker.on(`job:${status}`, onEnd(status));
+  for (const status of ["finished", "failed", "cancelled", "retry"]) worker.on(`job:${status}`, onEnd(status));
 }

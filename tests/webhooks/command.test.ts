@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeo
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Queue } from "../../src/queue/client.ts";
-import { PermanentJobError } from "../../src/handlers/types.ts";
+import { ParkJobError, PermanentJobError } from "../../src/handlers/types.ts";
 import { attachNotifyCommand, NotifyCommand } from "../../src/notify/command.ts";
 import { eventBody } from "../../src/notify/event.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -77,30 +77,47 @@ describe("NotifyCommand", () => {
 });
 
 describe("attached to a worker", () => {
-  test("runs once for each job the worker ends (finished, failed), and a slow command does not hold up the jobs", async () => {
+  test("runs once for each job the worker ends (finished, failed) or parks, never for a plain retry, and a slow command does not hold up the jobs", async () => {
     const dir = tempDir("claude-jobs-notify-");
     const log: string[] = [];
     // Each run writes its event, then sleeps: far longer than the jobs take.
     const command = new NotifyCommand({ command: `f=$(mktemp ${dir}/event-XXXXXX); cat > "$f"; sleep 3`, timeoutMs: 10_000, log: (l) => log.push(l) });
     const worker = await pool.start({
       sql: db.sql, maintenance: [],
-      handlers: { noop: async () => {}, fail: async () => { throw new PermanentJobError("no luck"); } },
+      handlers: {
+        noop: async () => {},
+        fail: async () => { throw new PermanentJobError("no luck"); },
+        park: async ({ job }) => {
+          if (job.result?.usageLimit) return; // the run after the reset
+          throw new ParkJobError("waiting for the usage limit to reset at 20:00", {
+            delayMs: 60_000, result: { usageLimit: { resetsAt: "2026-12-02T20:00:00.000Z", reason: "waiting for the usage limit to reset at 20:00", parkedAt: new Date().toISOString() } },
+          });
+        },
+        flaky: async ({ job }) => { if (job.attempts === 1) throw new Error("once"); },
+      },
     });
     attachNotifyCommand(worker, db.sql, command, "https://jobs.example.com", (l) => log.push(l));
     const ids = await queue.enqueueMany([
       ...Array.from({ length: 5 }, () => ({ kind: "noop", payload: {} })),
       { kind: "fail", payload: {}, maxAttempts: 1 },
+      { kind: "park", payload: {} },
+      { kind: "flaky", payload: {}, maxAttempts: 2 },
     ]);
     const started = Date.now();
     await waitFor("every job to end", async () => {
       const rows = await db.sql`SELECT count(*)::int AS n FROM claude_jobs WHERE id = ANY(${ids}::uuid[]) AND status IN ('finished', 'failed')`;
-      return rows[0]!.n === 6;
+      return rows[0]!.n === 7;
     });
-    // Six commands of 3 s each, at most four at once: had the jobs waited for them, this would take 6 s.
-    expect(Date.now() - started).toBeLessThan(2500);
-    await waitFor("six events", () => readdirSync(dir).length === 6 && readdirSync(dir).every((f) => readFileSync(join(dir, f), "utf8").endsWith("\n")), { timeoutMs: 15_000 });
+    await waitFor("the park", async () => (await queue.get(ids[6]!)).result?.usageLimit);
+    // Eight commands of 3 s each, at most four at once: had the jobs waited for them, this would take 6 s.
+    // (The flaky job's retry waits its 1 s backoff.)
+    expect(Date.now() - started).toBeLessThan(3500);
+    await waitFor("eight events", () => readdirSync(dir).length === 8 && readdirSync(dir).every((f) => readFileSync(join(dir, f), "utf8").endsWith("\n")), { timeoutMs: 15_000 });
     const events = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")));
     expect(events.map((e) => e.job.id).sort()).toEqual([...ids].sort());
+    const parked = events.find((e) => e.event === "job.parked")!;
+    expect(parked.job).toMatchObject({ id: ids[6], kind: "park", status: "queued" });
+    expect(parked.detail).toEqual({ resets_at: "2026-12-02T20:00:00.000Z", reason: "waiting for the usage limit to reset at 20:00" });
     const failed = events.find((e) => e.event === "job.failed")!;
     expect(failed.job).toMatchObject({ kind: "fail", status: "failed", url: `https://jobs.example.com/jobs/${failed.job.id}` });
     expect(failed.job.error).toContain("no luck");
