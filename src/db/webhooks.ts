@@ -95,8 +95,8 @@ export interface DeliveryOutcome {
   id: string;
   attempt: number;
   state: DeliveryState;
-  /** When to try again (state pending). */
-  nextAttemptAt: Date | null;
+  /** The wait before trying again (state pending), from endedAt (or the database's now, when later). */
+  retryInMs: number | null;
   endedAt: Date;
   statusCode: number | null;
   response: string | null;
@@ -150,7 +150,7 @@ export async function webhookClaim(sql: Queryable, p: { now: Date; limit: number
 
 /** Records an attempt's answer; false when the attempt was no longer the delivery's own (its lease ran out). */
 export async function webhookRecord(sql: Queryable, o: DeliveryOutcome): Promise<boolean> {
-  const rows = await run(sql, record, [o.id, o.attempt, o.state, o.nextAttemptAt, o.endedAt, o.statusCode, o.response, o.error, o.body]);
+  const rows = await run(sql, record, [o.id, o.attempt, o.state, o.retryInMs, o.endedAt, o.statusCode, o.response, o.error, o.body]);
   return rows.length > 0;
 }
 

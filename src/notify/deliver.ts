@@ -141,7 +141,7 @@ async function attempt(d: ClaimedDelivery, body: string, o: AttemptOptions): Pro
     const response = await boundedText(res);
     const endedAt = o.now();
     if (res.status >= 200 && res.status < 300) {
-      return { ...base, state: "delivered", nextAttemptAt: null, endedAt, statusCode: res.status, response, error: null };
+      return { ...base, state: "delivered", retryInMs: null, endedAt, statusCode: res.status, response, error: null };
     }
     const retryable = res.status === 429 || res.status >= 500;
     const error = res.status >= 300 && res.status < 400
@@ -149,7 +149,7 @@ async function attempt(d: ClaimedDelivery, body: string, o: AttemptOptions): Pro
       : `HTTP ${res.status}${retryable ? "" : " (not retried: the receiver refused the request)"}`;
     return retryable
       ? retry(d, base, endedAt, { statusCode: res.status, response, error }, retryAfterMs(res))
-      : { ...base, state: "failed", nextAttemptAt: null, endedAt, statusCode: res.status, response, error };
+      : { ...base, state: "failed", retryInMs: null, endedAt, statusCode: res.status, response, error };
   } catch (e: unknown) {
     const error = timeout.aborted ? `no answer in ${o.timeoutMs} ms`
       : o.signal.aborted ? "the worker stopped during the attempt"
@@ -163,10 +163,10 @@ function retry(
   answer: { statusCode: number | null; response: string | null; error: string }, afterMs: number | null,
 ): DeliveryOutcome {
   if (d.attempt >= d.maxAttempts) {
-    return { ...base, ...answer, state: "failed", nextAttemptAt: null, endedAt, error: `${answer.error}; gave up after ${d.attempt} attempts` };
+    return { ...base, ...answer, state: "failed", retryInMs: null, endedAt, error: `${answer.error}; gave up after ${d.attempt} attempts` };
   }
   const wait = Math.max(webhookBackoffMs(d.attempt), Math.min(afterMs ?? 0, BACKOFF_CAP_MS));
-  return { ...base, ...answer, state: "pending", nextAttemptAt: new Date(endedAt.getTime() + wait), endedAt };
+  return { ...base, ...answer, state: "pending", retryInMs: wait, endedAt };
 }
 
 /** Retry-After in seconds (the HTTP-date form is rare for webhooks; it is ignored). */
