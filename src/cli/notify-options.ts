@@ -1,6 +1,6 @@
 // The notification flags of `worker` and `serve` (--notify-command,
-// --notify-timeout, --webhook-timeout, --public-url) and of `dashboard`
-// (--public-url), their parsing, and how they reach the worker: the
+// --notify-timeout, --webhook-timeout, --public-url), of `dashboard`
+// (--public-url) and of `enqueue` (--webhook...), their parsing, and how they reach the worker: the
 // delivery task's options (src/notify/deliver.ts) and the notify command
 // (src/notify/command.ts). The global webhook secret is read from the
 // environment only (CLAUDE_JOBS_WEBHOOK_SECRET): on a command line every
@@ -12,8 +12,8 @@ import { MAX_TIMEOUT_MS, parseDuration } from "../duration.ts";
 import { InputError } from "../errors.ts";
 import { attachNotifyCommand, NotifyCommand } from "../notify/command.ts";
 import { WEBHOOK_TASK, type DeliveryReport, type WebhookTaskOptions } from "../notify/deliver.ts";
-import { validateWebhookUrl } from "../notify/target.ts";
-import { Webhooks } from "../notify/webhooks.ts";
+import { validateTarget, validateWebhookUrl } from "../notify/target.ts";
+import { Webhooks, type WebhookInput } from "../notify/webhooks.ts";
 import type { CliContext } from "./context.ts";
 import type { CommandSpec, ParsedCommand } from "./options.ts";
 
@@ -84,3 +84,18 @@ export function attachNotify(ctx: CliContext, worker: EventEmitter, sql: Sql, s:
 export function storePublicUrl(ctx: CliContext, sql: Sql, url: string): void {
   void new Webhooks(sql).setPublicUrl(url).catch((e: unknown) => ctx.err(`could not store --public-url: ${(e as Error).message}`));
 }
+
+/** The enqueue flags' webhook, checked before anything is written; null without --webhook. */
+export function webhookFromFlags(values: Record<string, unknown>): WebhookInput | null {
+  const input = { url: values.webhook, secret: values["webhook-secret"], template: values["webhook-template"] };
+  if (input.url === undefined) {
+    for (const flag of ["webhook-secret", "webhook-template"]) {
+      if (values[flag] !== undefined) throw new InputError(`--${flag}`, "needs --webhook URL");
+    }
+    return null;
+  }
+  validateTarget(WEBHOOK_FLAGS, input);
+  return input;
+}
+
+export const WEBHOOK_FLAGS = { url: "--webhook", secret: "--webhook-secret", template: "--webhook-template" };

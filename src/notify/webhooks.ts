@@ -1,15 +1,13 @@
 // The webhooks API: a job's own webhook (set in the transaction that
-// enqueues it), a queue's webhook, the deliveries of a job, and the event
-// that code other than a status change writes (a job parked on a usage
-// limit). Every input is checked first (InputError naming the field); a
-// bad one changes nothing.
+// enqueues it), a queue's webhook, the deliveries of a job, and the parked
+// event for parks the outbox trigger cannot see. Every input is checked
+// first (InputError naming the field); a bad one changes nothing.
 
 import type { Queryable, Sql } from "../db/connect.ts";
 import {
   webhookDeliveries, webhookEvent, webhookJobSet, webhookQueueClear, webhookQueueList, webhookQueueSet, webhookSettingSet,
   type DeliveryView, type QueueWebhook, type WebhookEventName, type WebhookTarget,
 } from "../db/webhooks.ts";
-import { InputError } from "../errors.ts";
 import type { EnqueueOutcome, EnqueueParams, Queue } from "../queue/client.ts";
 import { validateId, validateQueueName } from "../queue/validate.ts";
 import { PUBLIC_URL_SETTING } from "./deliver.ts";
@@ -88,18 +86,3 @@ export class Webhooks {
     return checked;
   }
 }
-
-/** The enqueue flags' webhook, checked before anything is written; null without --webhook. */
-export function webhookFromFlags(values: Record<string, unknown>): WebhookInput | null {
-  const input = { url: values.webhook, secret: values["webhook-secret"], template: values["webhook-template"] };
-  if (input.url === undefined) {
-    for (const flag of ["webhook-secret", "webhook-template"]) {
-      if (values[flag] !== undefined) throw new InputError(`--${flag}`, "needs --webhook URL");
-    }
-    return null;
-  }
-  validateTarget(WEBHOOK_FLAGS, input);
-  return input;
-}
-
-export const WEBHOOK_FLAGS = { url: "--webhook", secret: "--webhook-secret", template: "--webhook-template" };
