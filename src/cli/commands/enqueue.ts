@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import { InputError } from "../../errors.ts";
 import { Queue, type EnqueueParams } from "../../queue/client.ts";
 import { workersServe } from "../../db/workers.ts";
-import { submitWithWebhook, WEBHOOK_FLAGS, webhookFromFlags } from "../../notify/webhooks.ts";
+import { submitWithWebhook } from "../../notify/webhooks.ts";
+import { WEBHOOK_FLAGS, webhookFromFlags } from "../notify-options.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 
