@@ -25,6 +25,11 @@ export class UsagePauses {
   private readonly pausedUntil = new Map<string, number>();
   private unlisten: (() => Promise<void>) | null = null;
   private refreshing: Promise<void> | null = null;
+  private readAgain = false;
+  /** Pauses this worker is writing (count per account), and when its last write landed (a tick of reads and writes): a read that began before must not lift them. */
+  private readonly writing = new Map<string, number>();
+  private readonly writtenAt = new Map<string, number>();
+  private tick = 0;
 
   constructor(
     private readonly sql: Sql,
@@ -81,34 +86,48 @@ export class UsagePauses {
     await this.refreshing;
   }
 
-  /** Reads this worker's accounts' pauses; coalesces calls while one runs. */
+  /**
+   * Reads this worker's accounts' pauses. A call while a read runs makes one
+   * more read after it (that read may have started before the change that
+   * was notified).
+   */
   refresh(): Promise<void> {
     if (this.accounts.size === 0) return Promise.resolve();
-    this.refreshing ??= this.read().finally(() => (this.refreshing = null));
+    if (this.refreshing) {
+      this.readAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.readAgain = false;
+        await this.read();
+      } while (this.readAgain);
+    })().finally(() => (this.refreshing = null));
     return this.refreshing;
   }
 
   private async read(): Promise<void> {
+    const started = ++this.tick;
     try {
       const rows = await this.db.run((sql) => usagePausesOf(sql, [...this.accounts.keys()]));
       const now = this.now().getTime();
+      const recorded = new Map(rows.filter((r) => r.pausedUntil!.getTime() > now).map((r) => [r.accountKey, r]));
       let lifted = false;
-      const seen = new Set<string>();
-      for (const r of rows) {
-        const until = r.pausedUntil!.getTime();
-        if (until <= now) continue;
-        seen.add(r.accountKey);
-        if (this.pausedUntil.get(r.accountKey) !== until) {
-          const was = this.pausedUntil.get(r.accountKey);
-          if (was !== undefined && until < was) lifted = true;
-          if (was === undefined) this.events.paused({ accountKey: r.accountKey, accountLabel: r.accountLabel, until: r.pausedUntil!, reason: r.pauseReason ?? "" });
-          this.pausedUntil.set(r.accountKey, until);
-        }
-      }
-      for (const key of [...this.pausedUntil.keys()]) {
-        if (!seen.has(key)) {
-          this.pausedUntil.delete(key);
+      for (const key of this.accounts.keys()) {
+        const row = recorded.get(key);
+        const held = this.pausedUntil.get(key);
+        const until = row?.pausedUntil!.getTime();
+        if (until !== undefined && until === held) continue;
+        // A pause this worker is writing, or wrote after this read began, is newer than what the read saw.
+        const newer = this.writing.has(key) || (this.writtenAt.get(key) ?? 0) > started;
+        if (until === undefined || (held !== undefined && until < held)) {
+          if (held === undefined || newer) continue;
+          if (until === undefined) this.pausedUntil.delete(key);
+          else this.pausedUntil.set(key, until);
           lifted = true;
+        } else {
+          if (held === undefined) this.events.paused({ accountKey: key, accountLabel: row!.accountLabel, until: row!.pausedUntil!, reason: row!.pauseReason ?? "" });
+          this.pausedUntil.set(key, until);
         }
       }
       if (lifted) this.events.changed();
@@ -136,12 +155,23 @@ export class UsagePauses {
       this.pausedUntil.set(n.accountKey, until);
       if (first) this.events.paused({ accountKey: n.accountKey, accountLabel: n.accountLabel, until: n.resetsAt, reason: n.reason });
     }
+    this.writing.set(n.accountKey, (this.writing.get(n.accountKey) ?? 0) + 1);
+    const written = () => {
+      this.writtenAt.set(n.accountKey, ++this.tick);
+      const left = (this.writing.get(n.accountKey) ?? 1) - 1;
+      if (left > 0) this.writing.set(n.accountKey, left);
+      else this.writing.delete(n.accountKey);
+    };
     void this.db.run((sql) => usagePauseRecord(sql, {
       accountKey: n.accountKey, accountLabel: n.accountLabel, until: n.resetsAt!, reason: n.reason, rateLimitType: n.rateLimitType, jobId: n.jobId,
     })).then((row) => {
+      written();
       // Another worker may have recorded a later reset: keep that one.
       const recorded = row.pausedUntil?.getTime() ?? 0;
       if (recorded > (this.pausedUntil.get(n.accountKey) ?? 0)) this.pausedUntil.set(n.accountKey, recorded);
-    }, (e: unknown) => this.events.error(e));
+    }, (e: unknown) => {
+      written();
+      this.events.error(e);
+    });
   }
 }
