@@ -70,7 +70,10 @@ export function SpendChart({ rows, days }: { rows: SpendRow[]; days: string[] })
   const y = (v: number) => PAD.top + innerH - (v / top) * innerH;
   const total = perDay.reduce((s, d) => s + d.total, 0);
   const legend = [...named, ...(ranked.length > named.length ? ["others"] : [])];
+  // The legend is outside the figure: .chart svg is a full-width block, and each
+  // swatch is a small inline SVG coloured by attribute (the CSP allows no inline style).
   return (
+    <>
     <figure class="chart" data-spend-chart>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={esc(`Claude spend per day over the last ${days.length} days: ${formatUsd(total)}`)}>
         {[0, 0.5, 1].map((f) => (
@@ -98,15 +101,18 @@ export function SpendChart({ rows, days }: { rows: SpendRow[]; days: string[] })
         })}
       </svg>
       <figcaption>
-        {legend.map((q) => (
-          <span class="legend-queue">
-            <svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" rx="2" fill={q === "others" ? OTHERS : colour(q)} /></svg>
-            {" "}{esc(q)}
-          </span>
-        ))}
         <span class="muted">{esc(`${formatUsd(total)} over the last ${days.length} days, per day (each queue's day, UTC unless it has a zone)`)}</span>
       </figcaption>
     </figure>
+    <p class="spend-legend">
+      {legend.map((q) => (
+        <span class="legend-queue" data-legend-queue={esc(q)}>
+          <svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" rx="2" fill={q === "others" ? OTHERS : colour(q)} /></svg>
+          {" "}{esc(q)}{"   "}
+        </span>
+      ))}
+    </p>
+    </>
   );
 }
 
