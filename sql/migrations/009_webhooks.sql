@@ -7,6 +7,12 @@
 -- of the job. Forward-only. Applied once, in a transaction, under the
 -- migrator's lock.
 
+-- Set with a job's own webhook, in the same statement (webhook_job_set.sql):
+-- the outbox trigger tells the jobs that have one from the rows it is
+-- given, with no lookup for the others. Adding a column with a constant
+-- default rewrites nothing.
+ALTER TABLE claude_jobs ADD COLUMN has_webhook boolean NOT NULL DEFAULT false;
+
 -- A job's own webhook, set at enqueue in the enqueue's transaction
 -- (src/notify/webhooks.ts). No foreign key (it would forbid TRUNCATE
 -- claude_jobs and add a lookup to every delete); the delete trigger below
@@ -113,16 +119,24 @@ END $$;
 -- Claude handler's requeue (running -> queued) with a new
 -- result.usageLimit.parkedAt (src/handlers/claude/index.ts), so it needs no
 -- call from the park's code. Cheap for the jobs with no webhook, which are
--- nearly all: a claim (no final state, no park) reads the changed rows once
--- and returns; with no webhook configured anywhere, two probes of empty
--- tables follow; otherwise one index lookup per ended job and table.
+-- nearly all, also where other jobs and queues have one: a claim (no final
+-- state, no park) reads the changed rows once and returns; an end reads the
+-- (few) queues that have a webhook, then the changed rows once more for
+-- has_webhook or such a queue, and returns. Measured with EXPLAIN ANALYZE on
+-- 10-job statements: ~0.013 ms on a claim, ~0.04 ms on a completion of ~0.85
+-- ms; the insert below runs only for jobs that have a target.
 CREATE FUNCTION claude_jobs_webhook_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  hooked_queues text[];
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM new_rows
                  WHERE status IN ('finished', 'failed', 'cancelled') OR (status = 'queued' AND result ? 'usageLimit')) THEN
     RETURN NULL;
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM claude_job_queue_webhooks) AND NOT EXISTS (SELECT 1 FROM claude_job_webhooks) THEN
+  hooked_queues := ARRAY(SELECT queue FROM claude_job_queue_webhooks);
+  IF NOT EXISTS (SELECT 1 FROM new_rows
+                 WHERE (has_webhook OR queue = ANY (hooked_queues))
+                   AND (status IN ('finished', 'failed', 'cancelled') OR (status = 'queued' AND result ? 'usageLimit'))) THEN
     RETURN NULL;
   END IF;
   INSERT INTO claude_job_deliveries (job_id, event, source, url, secret, template, kind, queue, job_status, error, detail)
@@ -137,11 +151,12 @@ BEGIN
            ELSE '{}'::jsonb END AS detail
   ) e
   CROSS JOIN LATERAL (
-    SELECT 'job' AS source, w.url, w.secret, w.template FROM claude_job_webhooks w WHERE w.job_id = n.id
+    SELECT 'job' AS source, w.url, w.secret, w.template FROM claude_job_webhooks w WHERE n.has_webhook AND w.job_id = n.id
     UNION ALL
     SELECT 'queue', q.url, q.secret, q.template FROM claude_job_queue_webhooks q WHERE q.queue = n.queue
   ) t
-  WHERE o.status <> n.status
+  WHERE (n.has_webhook OR n.queue = ANY (hooked_queues))
+    AND o.status <> n.status
     AND (n.status IN ('finished', 'failed', 'cancelled')
          OR (n.status = 'queued' AND o.status = 'running'
              AND n.result->'usageLimit'->>'parkedAt' IS NOT NULL
@@ -158,8 +173,8 @@ CREATE TRIGGER claude_jobs_webhook_outbox AFTER UPDATE ON claude_jobs
 -- are done; pending ones are still sent (they carry what they need).
 CREATE FUNCTION claude_jobs_webhook_forget() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM claude_job_webhooks) THEN
-    DELETE FROM claude_job_webhooks w USING old_rows o WHERE w.job_id = o.id;
+  IF EXISTS (SELECT 1 FROM old_rows WHERE has_webhook) THEN
+    DELETE FROM claude_job_webhooks w USING old_rows o WHERE o.has_webhook AND w.job_id = o.id;
   END IF;
   IF EXISTS (SELECT 1 FROM claude_job_deliveries) THEN
     DELETE FROM claude_job_deliveries d USING old_rows o WHERE d.job_id = o.id AND d.state <> 'pending';
