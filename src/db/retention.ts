@@ -4,7 +4,6 @@
 
 import type { Queryable, Sql } from "./connect.ts";
 import type { JobStatus } from "../handlers/types.ts";
-import lock from "../../sql/queries/retention_lock.sql" with { type: "text" };
 import deleteBatch from "../../sql/queries/retention_delete.sql" with { type: "text" };
 import count from "../../sql/queries/retention_count.sql" with { type: "text" };
 import files from "../../sql/queries/retention_files.sql" with { type: "text" };
@@ -52,16 +51,17 @@ function leftovers(r: Row): JobLeftovers {
   };
 }
 
-/** Takes the cleaner's lock for the current transaction; false when another cleaner holds it. */
-export async function retentionLock(tx: Queryable): Promise<boolean> {
-  const [row] = await run(tx, lock, []);
-  return row!.locked === true;
-}
-
-/** Deletes one batch, oldest first, from `after` on (the newest finished_at of the previous batch). */
-export async function retentionDelete(tx: Queryable, cutoffs: RetentionCutoffs, after: Date | null, limit: number): Promise<DeletedJob[]> {
-  const rows = await run(tx, deleteBatch, [iso(cutoffs.finishedBefore), iso(cutoffs.failedBefore), iso(after), limit]);
-  return rows.map((r) => ({ ...leftovers(r), queue: r.queue as string, status: r.status as JobStatus, finishedAt: r.finished_at as Date }));
+/**
+ * Deletes one batch, oldest first, from `after` on (the newest finished_at of
+ * the previous batch), under the cleaner's lock; null when another cleaner
+ * holds the lock (nothing was read or deleted).
+ */
+export async function retentionDelete(sql: Queryable, cutoffs: RetentionCutoffs, after: Date | null, limit: number): Promise<DeletedJob[] | null> {
+  const rows = await run(sql, deleteBatch, [iso(cutoffs.finishedBefore), iso(cutoffs.failedBefore), iso(after), limit]);
+  if (rows[0]?.locked !== true) return null;
+  return rows.filter((r) => r.id !== null).map((r) => ({
+    ...leftovers(r), queue: r.queue as string, status: r.status as JobStatus, finishedAt: r.finished_at as Date,
+  }));
 }
 
 export interface RetentionCount {

@@ -3,9 +3,12 @@
 // cancelled jobs go 14 days after they ended, failed ones after 30 (both
 // configurable, 0/off keeps them). Every worker runs it as a maintenance
 // task, and `claude-jobs cleanup` on demand; one cleaner at a time deletes
-// (a transaction-level advisory lock per batch: another cleaner skips its
-// run instead of waiting), in short batches oldest first, so a million old
-// jobs never hold a long transaction or many row locks that workers wait on.
+// (a transaction-level advisory lock; another cleaner skips its run instead
+// of waiting), in short batches oldest first, so a million old jobs never
+// hold a long transaction or many row locks that workers wait on. Each batch
+// is one statement, its own transaction, never a transaction block: on the
+// worker's connections postgres.js 3.4.9 throws from a timer when a
+// transaction's connection is lost (src/db/session.ts).
 // Counts stay exact: the delete triggers of claude_jobs adjust them in the
 // same statement. Files are only removed where they are: the host that ran
 // the job; what exists here is removed, the rest is not this host's to see.
@@ -17,7 +20,7 @@ import { readdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import type { Sql } from "../db/connect.ts";
 import {
-  retentionCount, retentionDelete, retentionExisting, retentionFiles, retentionLock, retentionWorktreesInUse,
+  retentionCount, retentionDelete, retentionExisting, retentionFiles, retentionWorktreesInUse,
   type JobLeftovers, type RetentionCutoffs,
 } from "../db/retention.ts";
 import { readWorktreeRecord, type WorktreeRecord } from "../git/diff.ts";
@@ -150,10 +153,7 @@ export async function cleanup(run: QueryRunner, options: CleanupOptions): Promis
       report.stopped = true;
       break;
     }
-    const deleted = await run((sql) => sql.begin(async (tx) => {
-      if (!(await retentionLock(tx))) return null;
-      return retentionDelete(tx, limits, after, batchSize);
-    }));
+    const deleted = await run((sql) => retentionDelete(sql, limits, after, batchSize));
     if (deleted === null) {
       report.busy = true;
       break;
@@ -310,15 +310,29 @@ export interface RetentionTaskOptions {
   logDir?: string;
   everyMs?: number;
   batchSize?: number;
+  /**
+   * Also run when the worker starts (default false: first after `everyMs`).
+   * Nothing in retention is urgent, and a fleet restarted by a deploy would
+   * otherwise have every worker try it in the same second; and a worker's
+   * first seconds are its own (the lock, the rescue, the first claims):
+   * a query more then opens one more connection of its pool for nothing.
+   */
+  runAtStart?: boolean;
 }
 
 /** The maintenance task every worker runs (src/worker/maintenance.ts builtinMaintenance). */
 export function retentionTask(options: RetentionTaskOptions = {}): MaintenanceTask {
   const policy = options.policy ?? DEFAULT_RETENTION;
+  // The runner runs every task once at start: that first call is the start.
+  let skipStart = options.runAtStart !== true;
   return {
     name: "retention",
     everyMs: options.everyMs ?? RETENTION_EVERY_MS,
     run: async (ctx) => {
+      if (skipStart) {
+        skipStart = false;
+        return;
+      }
       const report = await cleanup((query) => ctx.db.run(query), {
         policy, now: ctx.now(), logDir: options.logDir, batchSize: options.batchSize, signal: ctx.signal,
       });
