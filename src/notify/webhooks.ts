@@ -58,9 +58,10 @@ export type ShownDelivery = Omit<DeliveryView, "url"> & { url: string };
 export class Webhooks {
   constructor(readonly sql: Sql) {}
 
-  async setQueue(name: string, input: WebhookInput): Promise<QueueWebhook> {
+  /** `fields`: the names errors give the inputs (the CLI's flags, say). */
+  async setQueue(name: string, input: WebhookInput, fields = { url: "url", secret: "secret", template: "template" }): Promise<QueueWebhook> {
     const queue = validateQueueName("queue", name);
-    const target = validateTarget({ url: "url", secret: "--secret", template: "--template" }, input);
+    const target = validateTarget(fields, input);
     return webhookQueueSet(this.sql, queue, target);
   }
 

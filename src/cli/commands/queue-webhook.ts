@@ -5,7 +5,8 @@
 
 import { InputError } from "../../errors.ts";
 import { Webhooks, type QueueWebhook } from "../../notify/webhooks.ts";
-import { redactWebhookUrl } from "../../notify/target.ts";
+import { redactWebhookUrl, validateTarget } from "../../notify/target.ts";
+import { validateQueueName } from "../../queue/validate.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { BUDGET_OPTIONS } from "./queue-budget.ts";
 import { table } from "../format.ts";
@@ -41,11 +42,15 @@ export async function runQueueWebhook(ctx: CliContext, values: ParsedCommand["va
   if (url === undefined && (values.secret !== undefined || values.template !== undefined)) {
     throw new InputError("url", "is needed with --secret or --template: claude-jobs queue webhook <name> <url> [--secret=S] [--template=T]");
   }
+  // Every input checked before the database is opened.
+  if (name !== undefined) validateQueueName("queue", name);
+  const flags = { url: "url", secret: "--secret", template: "--template" };
+  if (url !== undefined) validateTarget(flags, { url, secret: values.secret, template: values.template });
   const db = await openDatabase(ctx, { databaseUrl: values["database-url"] as string | undefined, max: 2 });
   try {
     const webhooks = new Webhooks(db.sql);
     if (url !== undefined) {
-      const set = await webhooks.setQueue(name!, { url, secret: values.secret, template: values.template });
+      const set = await webhooks.setQueue(name!, { url, secret: values.secret, template: values.template }, flags);
       if (values.json) ctx.out(jsonText(shown(set)));
       else ctx.out(visible(`queue ${set.queue}: its jobs' ends and parks are POSTed to ${set.url}${set.hasSecret ? ", signed with its secret" : ""}${set.template ? ", with a body template" : ""}`));
       return 0;
