@@ -30,8 +30,9 @@ import { renderTemplate } from "./template.ts";
 export const WEBHOOK_TASK = "webhooks";
 export const WEBHOOK_EVERY_MS = 1000;
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
-/** Deliveries one tick sends at most (at once). */
+/** Deliveries sent at once; a tick that fills its batch claims again, up to MAX_ROUNDS times. */
 const BATCH = 20;
+const MAX_ROUNDS = 10;
 /** What is kept of a receiver's answer for the job page. */
 export const RESPONSE_MAX = 2000;
 export const BACKOFF_FIRST_MS = 10_000;
@@ -78,7 +79,12 @@ export function webhookTask(options: WebhookTaskOptions = {}) {
     name: WEBHOOK_TASK,
     everyMs: options.everyMs ?? WEBHOOK_EVERY_MS,
     run: async (ctx: DeliveryContext): Promise<void> => {
-      for (const report of await deliverDue(ctx, options)) ctx.emit(`maintenance:${WEBHOOK_TASK}`, report);
+      // A backlog (a receiver back after an outage, a thousand jobs ending at once) drains at up to 200 a tick.
+      for (let round = 0; round < MAX_ROUNDS && !ctx.signal.aborted; round++) {
+        const reports = await deliverDue(ctx, options);
+        for (const report of reports) ctx.emit(`maintenance:${WEBHOOK_TASK}`, report);
+        if (reports.length < BATCH) break;
+      }
     },
   };
 }

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { createHmac } from "node:crypto";
 import { Queue } from "../../src/queue/client.ts";
-import { deliverDue, BACKOFF_CAP_MS, webhookBackoffMs } from "../../src/notify/deliver.ts";
+import { deliverDue, BACKOFF_CAP_MS, webhookBackoffMs, webhookTask } from "../../src/notify/deliver.ts";
 import { recordWebhookEvent, submitWithWebhook, Webhooks } from "../../src/notify/webhooks.ts";
 import { verifySignature } from "../../src/notify/sign.ts";
 import { webhookClaim, webhookRecord } from "../../src/db/webhooks.ts";
@@ -300,6 +300,16 @@ describe("delivery", () => {
     expect(await deliverDue(ctx)).toEqual([]);
     const [row] = await deliveriesOf(id);
     expect(row!.next_attempt_at.getTime()).toBeGreaterThan(Date.now() + 5000);
+  });
+
+  test("one tick of the task drains a backlog larger than a batch, each delivery once", async () => {
+    const outcomes = await submitWithWebhook(queue, Array.from({ length: 50 }, () => ({ kind: "noop", queue: "hooks", payload: {} })), { url: receiver.url });
+    await db.sql`UPDATE claude_jobs SET status = 'finished', finished_at = now() WHERE id = ANY(${outcomes.map((o) => o.id)}::uuid[])`;
+    const ctx = contextFor(db.sql, new Clock(Date.now() + 1000));
+    await webhookTask().run(ctx);
+    expect(ctx.events).toHaveLength(50);
+    expect(new Set(receiver.requests.map((r) => r.headers["x-claude-jobs-delivery"])).size).toBe(50);
+    expect(receiver.requests).toHaveLength(50);
   });
 
   test("gives up after max_attempts", async () => {
