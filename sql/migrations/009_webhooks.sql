@@ -185,6 +185,17 @@ END $$;
 CREATE TRIGGER claude_jobs_webhook_forget AFTER DELETE ON claude_jobs
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION claude_jobs_webhook_forget();
 
+-- TRUNCATE claude_jobs does the same for every job.
+CREATE FUNCTION claude_jobs_webhook_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM claude_job_webhooks;
+  DELETE FROM claude_job_deliveries WHERE state <> 'pending';
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER claude_jobs_webhook_truncate AFTER TRUNCATE ON claude_jobs
+  FOR EACH STATEMENT EXECUTE FUNCTION claude_jobs_webhook_truncate();
+
 -- A public URL of the dashboard, for the job links in the events: set by
 -- `dashboard --public-url` / `serve --public-url`, so that every worker,
 -- on any host, links to it (a worker's CLAUDE_JOBS_PUBLIC_URL wins).

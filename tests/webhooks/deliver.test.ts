@@ -388,6 +388,17 @@ describe("deleted jobs", () => {
   });
 });
 
+test("TRUNCATE claude_jobs forgets the jobs' webhooks and done deliveries, as deleting them does", async () => {
+  const pending = await jobWithWebhook();
+  await endJob(db.sql, pending, "finished");
+  const done = await jobWithWebhook();
+  await endJob(db.sql, done, "finished");
+  await db.sql`UPDATE claude_job_deliveries SET state = 'delivered' WHERE job_id = ${done}`;
+  await db.sql`TRUNCATE claude_jobs`;
+  expect(await db.sql`SELECT 1 FROM claude_job_webhooks`).toHaveLength(0);
+  expect((await db.sql`SELECT job_id FROM claude_job_deliveries`).map((r) => r.job_id)).toEqual([pending]);
+});
+
 describe("validation", () => {
   test("a bad URL, secret or template is an InputError naming the field, and enqueues nothing", async () => {
     const count = async () => Number((await db.sql`SELECT count(*) AS n FROM claude_jobs`)[0]!.n);
