@@ -26,7 +26,7 @@ export function DeliveriesSection({ deliveries }: { deliveries: ShownDelivery[] 
                 <td><span class="mono">{esc(d.url)}</span> <span class="muted small">{esc(d.source === "queue" ? "queue's webhook" : "job's webhook")}{d.templated ? esc(", template") : ""}</span></td>
                 <td><span class={`badge ${BADGE[d.state]}`}>{esc(d.state)}</span></td>
                 <td>{esc(`${d.attempts} of ${d.maxAttempts}`)}</td>
-                <td>{d.lastStatus !== null ? esc(`HTTP ${d.lastStatus}`) : ""}{d.lastError ? <div class="muted small" data-delivery-error>{esc(d.lastError)}</div> : ""}</td>
+                <td>{d.lastStatus !== null ? esc(`HTTP ${d.lastStatus}`) : ""}{saysMore(d.lastError, d.lastStatus) ? <div class="muted small" data-delivery-error>{esc(d.lastError)}</div> : ""}</td>
                 <td class="small">{esc(whenText(d))}</td>
               </tr>
             ))}
@@ -41,6 +41,11 @@ export function DeliveriesSection({ deliveries }: { deliveries: ShownDelivery[] 
       ) : ""}
     </section>
   );
+}
+
+/** An error worth showing beside the status code: not just "HTTP 500" again. */
+function saysMore(error: string | null, status: number | null): error is string {
+  return Boolean(error) && error !== `HTTP ${status}`;
 }
 
 function whenText(d: ShownDelivery): string {
@@ -59,7 +64,7 @@ function AttemptLog({ delivery }: { delivery: ShownDelivery }) {
           <li>
             <span class="small">{esc(`${isoTime(new Date(a.startedAt))}${a.endedAt ? "" : " (no answer recorded: the worker stopped)"}`)}</span>{" "}
             {a.statusCode !== null ? <strong>{esc(`HTTP ${a.statusCode}`)}</strong> : ""}
-            {a.error ? <span class="muted"> {esc(a.error)}</span> : ""}
+            {saysMore(a.error, a.statusCode) ? <span class="muted"> {esc(a.error)}</span> : ""}
             {a.response ? <pre class="code" data-delivery-response>{esc(a.response)}</pre> : ""}
           </li>
         ))}
