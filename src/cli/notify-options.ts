@@ -27,7 +27,7 @@ export const PUBLIC_URL_OPTION = {
 export const NOTIFY_OPTIONS = {
   "notify-command": {
     type: "string",
-    description: "a shell command run for each job this worker ends (finished, failed, cancelled), the event's JSON on stdin (README: Notifications)",
+    description: "a shell command run for each job this worker ends (finished, failed, cancelled) or parks on a usage limit, the event's JSON on stdin (README: Notifications)",
     env: "CLAUDE_JOBS_NOTIFY_COMMAND",
   },
   "notify-timeout": { type: "string", description: "the notify command is killed after this long", env: "CLAUDE_JOBS_NOTIFY_TIMEOUT", default: "10s" },
