@@ -5,11 +5,12 @@
 // worker's drain rate (10,000 no-op jobs) and enqueue-to-start latency (500
 // jobs, 20 ms apart) with no deletion running and during it, so the cost to
 // the worker is the difference. The counters are checked exact at the end.
-// BENCH_RETENTION_BATCH sets the batch size (default: the library's).
+// BENCH_RETENTION_BATCH sets the batch size (default: the library's),
+// BENCH_RETENTION_PAUSE_MS the rest between batches (default: the library's).
 
 import type { Sql } from "../src/db/connect.ts";
 import { Queue } from "../src/queue/client.ts";
-import { cleanup, DEFAULT_BATCH_SIZE, DEFAULT_RETENTION, type CleanupReport } from "../src/worker/retention.ts";
+import { cleanup, DEFAULT_BATCH_SIZE, DEFAULT_PAUSE_MS, DEFAULT_RETENTION, type CleanupReport } from "../src/worker/retention.ts";
 import { startWorkerChild, type WorkerChild } from "./child.ts";
 
 type Report = (line: Record<string, unknown>) => void;
@@ -58,6 +59,7 @@ async function drain(sql: Sql, worker: WorkerChild, done: number): Promise<numbe
 
 export async function w7(report: Report, url: string, sql: Sql): Promise<void> {
   const batchSize = Number(process.env.BENCH_RETENTION_BATCH ?? DEFAULT_BATCH_SIZE);
+  const pauseMs = Number(process.env.BENCH_RETENTION_PAUSE_MS ?? DEFAULT_PAUSE_MS);
   await sql`TRUNCATE claude_jobs`;
   const queue = new Queue(sql);
   // Started before the old jobs exist: its own retention task (at start, then every 10 min) finds nothing.
@@ -75,7 +77,7 @@ export async function w7(report: Report, url: string, sql: Sql): Promise<void> {
 
     let running = true;
     const started = performance.now();
-    const deletion = cleanup((query) => query(sql), { policy: DEFAULT_RETENTION, now: new Date(), batchSize })
+    const deletion = cleanup((query) => query(sql), { policy: DEFAULT_RETENTION, now: new Date(), batchSize, pauseMs })
       .finally(() => (running = false));
     // Latency first (10 s), then the drain: both while the deletion runs, on this machine.
     const busyLatency = await latency(queue, worker, samples);
@@ -90,7 +92,7 @@ export async function w7(report: Report, url: string, sql: Sql): Promise<void> {
       SELECT (SELECT coalesce(sum(n), 0) FROM claude_job_counts)::int AS counters,
              (SELECT count(*) FROM claude_jobs WHERE status IN ('finished', 'failed', 'cancelled'))::int AS rows`;
     report({
-      workload: "W7", name: "retention", deleted: result.total, batch: batchSize, batches: result.batches,
+      workload: "W7", name: "retention", deleted: result.total, batch: batchSize, pause_ms: pauseMs, batches: result.batches,
       seconds: round(seconds, 1), deleted_per_s: round(result.total / seconds),
       drain_idle_jobs_per_s: round(idleDrain), drain_during_jobs_per_s: round(busyDrain), drain_overlapped: drainOverlapped,
       latency_idle_p50_ms: idleLatency.p50_ms, latency_idle_p99_ms: idleLatency.p99_ms,

@@ -46,6 +46,13 @@ export const DEFAULT_RETENTION: RetentionPolicy = { finishedMs: 14 * DAY_MS, fai
  * ones hold more row locks and a longer commit for workers to queue behind.
  */
 export const DEFAULT_BATCH_SIZE = 1000;
+/**
+ * The rest between batches. Measured (bench W7, 2 cores, 1M jobs, a worker
+ * draining beside it): with none, 28,000 deleted/s but the worker's drain fell
+ * from 1,900 to 860 jobs/s and its p50 latency rose from 4 to 11 ms; with 20
+ * ms, 20,000/s (1M in 50 s) and the drain and latency as without deletion.
+ */
+export const DEFAULT_PAUSE_MS = 20;
 /** How often every worker tries; the lock makes all but one skip at once. */
 export const RETENTION_EVERY_MS = 10 * 60_000;
 
@@ -73,6 +80,8 @@ export interface CleanupOptions {
   /** This host's Claude log folder: earlier attempts' logs are found there by job id. */
   logDir?: string;
   batchSize?: number;
+  /** A rest between batches, leaving PostgreSQL to the workers' claims for a while. Default DEFAULT_PAUSE_MS. */
+  pauseMs?: number;
   /** Stops between batches (a worker shutting down). */
   signal?: AbortSignal;
   /** Deletes nothing; counts what would go. */
@@ -167,6 +176,8 @@ export async function cleanup(run: QueryRunner, options: CleanupOptions): Promis
     report.filesRemoved += await files.remove(deleted, false);
     report.worktreesRemoved += await removeWorktrees(run, deleted, false, report.problems);
     if (deleted.length < batchSize) break;
+    const pause = options.pauseMs ?? DEFAULT_PAUSE_MS;
+    if (pause > 0) await Bun.sleep(pause);
   }
   if (!options.signal?.aborted) report.orphanFilesRemoved = await sweepOrphans(run, options, false);
   return report;
