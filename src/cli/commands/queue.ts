@@ -46,7 +46,7 @@ export async function run(ctx: CliContext, { values, positionals }: ParsedComman
   rejectWebhookArguments(action ?? "", values, url);
   if (action === "budget") return runBudget(ctx, name, values);
   if (action !== "list" && action !== "pause" && action !== "resume") {
-    throw new InputError("action", `must be list, pause or resume; got ${JSON.stringify(action)}`);
+    throw new InputError("action", `must be list, pause, resume, budget or webhook; got ${JSON.stringify(action)}`);
   }
   rejectBudgetFlags(action, values);
   if (action === "list" && name !== undefined) throw new InputError("arguments", `queue list takes no queue name; got ${JSON.stringify(name)}`);
