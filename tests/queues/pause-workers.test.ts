@@ -9,11 +9,13 @@ import { createRunsTable, killAll, startWorkerProcess, type WorkerProcess } from
 import { waitFor } from "../helpers/wait.ts";
 import { Queue } from "../../src/queue/client.ts";
 import { Queues } from "../../src/queue/queues.ts";
+import { WorkerPool } from "../helpers/engine.ts";
 
 let db: TestDatabase;
 let queue: Queue;
 let queues: Queues;
 const children: WorkerProcess[] = [];
+const pool = new WorkerPool();
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -23,6 +25,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await killAll(children);
+  await pool.stopAll();
   await db.sql`TRUNCATE claude_jobs, test_runs, claude_job_queues`;
 });
 afterAll(async () => {
@@ -98,6 +101,22 @@ describe("a paused queue with three worker processes", () => {
 });
 
 describe("resume wakes idle workers", () => {
+  test("a worker that polls once a minute starts the resumed queue's job at once", async () => {
+    await queues.pause("woken", { by: "test" });
+    const ran: string[] = [];
+    await pool.start({ sql: db.sql, pollIntervalMs: 60_000, handlers: { record: async ({ job }) => { ran.push(job.id); } } });
+    const [id] = await enqueue("woken", 1);
+    // The insert's NOTIFY woke it, and it claimed nothing: the queue is paused. (A margin for
+    // that wake-up to be over, so that only the resume's NOTIFY can start the job below:
+    // without it, this test fails after 5 s.)
+    await Bun.sleep(300);
+    expect(ran).toEqual([]);
+    const resumedAt = performance.now();
+    await queues.resume("woken");
+    await waitFor("the job to start", () => ran.includes(id!), { timeoutMs: 5000 });
+    expect(performance.now() - resumedAt).toBeLessThan(5000); // not the 60 s poll
+  });
+
   test("it notifies claude_jobs with the queue's name, once, and only when the queue was paused", async () => {
     const heard: string[] = [];
     const listener = await db.sql.listen("claude_jobs", (payload) => heard.push(payload));
