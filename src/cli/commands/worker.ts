@@ -14,7 +14,7 @@ import { openDatabase, StoppedWaiting, type CliContext, type OpenDatabase, type 
 import { LOG_DIR_OPTION, resolveLogDir } from "../log-dir.ts";
 import { RETAIN_FAILED_OPTION, RETAIN_FINISHED_OPTION } from "../retention-options.ts";
 import { builtinMaintenance } from "../../worker/maintenance.ts";
-import { parseRetention, type RetentionPolicy } from "../../worker/retention.ts";
+import { parseRetention, type CleanupReport, type RetentionPolicy } from "../../worker/retention.ts";
 import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
 import { attachNotify, NOTIFY_OPTIONS, notifySettings, type NotifySettings } from "../notify-options.ts";
 
@@ -185,6 +185,11 @@ export function buildWorker(ctx: CliContext, sql: import("../../db/connect.ts").
     ctx.err(`Claude paused until ${formatResetTime(e.until, new Date())} (usage limit) for the account of ${e.accountLabel}: no Claude job starts on its workers until then (claude-jobs claude resume-now lifts it)`));
   worker.on("job:rescued", (jobs: { id: string; status: string }[]) =>
     ctx.err(`rescued ${jobs.length} job(s) of dead workers: ${jobs.map((j) => `${j.id} -> ${j.status}`).join(", ")}`));
+  worker.on("maintenance:retention", (r: CleanupReport) => {
+    ctx.err(`retention: deleted ${r.total} job(s) (${r.deleted.finished} finished, ${r.deleted.cancelled} cancelled, ${r.deleted.failed} failed), ` +
+      `${r.filesRemoved} log file(s) and ${r.worktreesRemoved} worktree folder(s) on this host`);
+    for (const problem of r.problems) ctx.err(`retention: could not remove ${problem}`);
+  });
   return worker;
 }
 
