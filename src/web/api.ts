@@ -47,8 +47,11 @@ export const EnqueueBody = t.Object({
   unique_key: t.Optional(str("unique_key", { minLength: 1, maxLength: 1000, description: "while a job with this key is waiting, queued or running, insert nothing: 200 with the holder and duplicate: true" })),
   unique_states: t.Optional(t.Array(t.String({ maxLength: 16, error: "unique_states: must be job states" }), { maxItems: 6, description: "the states the unique key counts in: queued and running (and waiting, always) plus any of finished, failed, cancelled", error: "unique_states: must be an array of job states" })),
   after: t.Optional(t.Array(t.String({ pattern: UUID_PATTERN, error: "after: must be job ids (UUIDs)" }), { maxItems: 100, description: "jobs to wait for: this one runs when all have finished, and is cancelled if one fails or is cancelled", error: "after: must be an array of at most 100 job ids" })),
+  webhook: t.Optional(str("webhook", { minLength: 1, maxLength: 2000, description: "an http(s) URL to POST to when the job ends or is parked (README: Notifications)" })),
+  webhook_secret: t.Optional(str("webhook_secret", { minLength: 1, maxLength: 1000, description: "the HMAC secret that signs its deliveries (else the worker's CLAUDE_JOBS_WEBHOOK_SECRET)" })),
+  webhook_template: t.Optional(str("webhook_template", { minLength: 1, maxLength: 10_000, description: "a JSON body template with {{field}} placeholders (Slack and the like)" })),
   payload: t.Optional(t.Record(t.String(), t.Unknown(), { description: "the whole payload (other kinds, or extra Claude options)", error: "payload: must be a JSON object" })),
-}, { additionalProperties: false, error: "body: must be a JSON object with some of the fields prompt, cwd, model, kind, queue, priority, max_attempts, delay, run_at, concurrency_key, concurrency_limit, unique_key, unique_states, after, payload" });
+}, { additionalProperties: false, error: "body: must be a JSON object with some of the fields prompt, cwd, model, kind, queue, priority, max_attempts, delay, run_at, concurrency_key, concurrency_limit, unique_key, unique_states, after, webhook, webhook_secret, webhook_template, payload" });
 
 export const BulkBody = t.Object({
   action: t.Union([t.Literal("retry"), t.Literal("cancel")], { error: 'action: must be "retry" or "cancel"' }),

@@ -5,6 +5,7 @@
 import type { EnqueueOutcome, Queue, EnqueueParams } from "../queue/client.ts";
 import type { Sql } from "../db/connect.ts";
 import { InputError } from "../errors.ts";
+import { submitWithWebhook } from "../notify/webhooks.ts";
 import { dashCancelMany, dashJobIds, dashRetryMany } from "../db/dashboard.ts";
 import { parseListQuery } from "./list-query.ts";
 import { validateId } from "../queue/validate.ts";
@@ -24,6 +25,10 @@ export interface EnqueueInput {
   unique_key?: string;
   unique_states?: string[];
   after?: string[];
+  /** A URL to POST to when the job ends or is parked (src/notify), with its signing secret and body template. */
+  webhook?: string;
+  webhook_secret?: string;
+  webhook_template?: string;
   payload?: Record<string, unknown>;
 }
 
@@ -45,7 +50,15 @@ export async function submitFromInput(queue: Queue, input: EnqueueInput): Promis
   if (input.unique_key !== undefined) params.uniqueKey = input.unique_key;
   if (input.unique_states !== undefined) params.uniqueStates = input.unique_states as EnqueueParams["uniqueStates"];
   if (input.after !== undefined) params.after = input.after;
-  return queue.submit(params);
+  if (input.webhook === undefined) {
+    if (input.webhook_secret !== undefined || input.webhook_template !== undefined) {
+      throw new InputError(input.webhook_secret !== undefined ? "webhook_secret" : "webhook_template", "needs a webhook URL (webhook)");
+    }
+    return queue.submit(params);
+  }
+  // The job and its webhook in one transaction: it cannot end before its webhook is set.
+  const [outcome] = await submitWithWebhook(queue, params, { url: input.webhook, secret: input.webhook_secret, template: input.webhook_template });
+  return outcome!;
 }
 
 /**

@@ -159,3 +159,27 @@ describe("dependencies in the dashboard and API", () => {
     expect(parentPage).toContain("&lt;img src=x onerror=alert(1)&gt;");
   });
 });
+
+describe("POST /api/jobs with a webhook", () => {
+  let f: WebFixture;
+  beforeAll(async () => { f = await webFixture(); });
+  afterAll(() => f.db.drop());
+
+  test("the job and its webhook are stored together; a bad URL or a secret without a URL is 422 and stores nothing", async () => {
+    const r = await f.request("POST", "/api/jobs", { json: { kind: "mail", payload: {}, webhook: "https://hooks.example.test/a", webhook_secret: "s3cret-s3cret" } });
+    expect(r.status).toBe(201);
+    const { id } = (await r.json()) as { id: string };
+    const [hook] = await f.db.sql`SELECT url FROM claude_job_webhooks WHERE job_id = ${id}`;
+    expect(hook?.url).toBe("https://hooks.example.test/a");
+    const before = (await f.db.sql`SELECT count(*)::int AS n FROM claude_jobs`)[0]!.n;
+    for (const [json, field] of [
+      [{ kind: "mail", payload: {}, webhook: "ftp://x.test/" }, "webhook"],
+      [{ kind: "mail", payload: {}, webhook_secret: "s3cret-s3cret" }, "webhook_secret"],
+    ] as const) {
+      const bad = await f.request("POST", "/api/jobs", { json });
+      expect(bad.status).toBe(422);
+      expect(((await bad.json()) as { field?: string; message: string }).message).toContain(field);
+    }
+    expect((await f.db.sql`SELECT count(*)::int AS n FROM claude_jobs`)[0]!.n).toBe(before);
+  });
+});
