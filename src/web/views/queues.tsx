@@ -11,6 +11,8 @@ import { BudgetNotices } from "./spend.tsx";
 import type { QueueBudget } from "../../queue/budgets.ts";
 
 const COUNTS = ["waiting", "queued", "scheduled", "running", "finished", "failed", "cancelled"] as const;
+/** On a phone: the queue, its state, what waits in it, and the button. */
+const phoneHidden = (c: string) => (c === "queued" ? "" : " hide-sm-y");
 
 export function QueuesPage(p: { queues: QueueInfo[]; budgets?: QueueBudget[]; notice?: string | null; signedIn?: boolean }) {
   return (
@@ -37,7 +39,7 @@ export function QueuesLive(p: { queues: QueueInfo[]; budgets?: QueueBudget[]; no
               <thead>
                 <tr>
                   <th>Queue</th><th>State</th>
-                  {COUNTS.map((c) => <th class={`num${["waiting", "scheduled", "finished", "cancelled"].includes(c) ? " hide-sm-y" : ""}`}>{c}</th>)}
+                  {COUNTS.map((c) => <th class={`num${phoneHidden(c)}`}>{c}</th>)}
                   <th class="hide-sm-y">Paused by</th><th></th>
                 </tr>
               </thead>
@@ -59,7 +61,7 @@ function QueueRow({ q, now }: { q: QueueInfo; now: Date }) {
       <td><a href={`/jobs?queue=${encodeURIComponent(q.queue)}`}>{esc(q.queue)}</a></td>
       <td><span class={`badge ${q.paused ? "s-paused" : "s-active"}`}>{q.paused ? "paused" : "active"}</span></td>
       {COUNTS.map((c) => (
-        <td class={`num${["waiting", "scheduled", "finished", "cancelled"].includes(c) ? " hide-sm-y" : ""}${q[c] === 0 ? " zero" : ""}`}>{String(q[c])}</td>
+        <td class={`num${phoneHidden(c)}${q[c] === 0 ? " zero" : ""}`}>{String(q[c])}</td>
       ))}
       <td class="hide-sm-y">
         {q.paused ? <span title={isoTime(q.pausedAt)}>{esc(`${q.pausedBy ?? "?"}, ${relativeTime(q.pausedAt, now)}`)}</span> : ""}
