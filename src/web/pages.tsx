@@ -92,8 +92,9 @@ export function pageRoutes(deps: AppDeps) {
       const outputModel = typeof job.result?.model === "string" && job.result.model !== "" ? null : await modelFromLogs(logs);
       const review = await reviewOf(deps, job);
       const dependencies = await queue.dependencies(job.id);
+      const budget = job.kind === "claude" && job.status === "queued" ? await budgets.get(job.queue) : null;
       const deliveries = await new Webhooks(sql).deliveries(job.id);
-      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} outputModel={outputModel} review={review} dependencies={dependencies} deliveries={deliveries} />;
+      return <JobPage job={job} logs={logs} logsConfigured={Boolean(deps.logs)} notice={notice(query)} signedIn={signedIn} outputModel={outputModel} review={review} dependencies={dependencies} budget={budget} deliveries={deliveries} />;
     })
     .get("/jobs/:id/patch", async ({ params }) => patchResponse(await queue.get(pageId(params.id))))
     .get("/partials/jobs/:id/changes", async ({ params }) => changesPartial(deps, await queue.get(pageId(params.id))))

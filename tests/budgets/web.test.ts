@@ -120,6 +120,18 @@ describe("the dashboard", () => {
     expect(await (await f.request("GET", `/jobs/${id}`)).text()).toContain("$0.5000 of $2.00 (25%)");
   });
 
+  test("a queued Claude job's page says it waits for its over-budget queue's next day; a finished one's does not", async () => {
+    await f.request("PUT", "/api/queues/capped/budget", { json: { daily_usd: 1, timezone: "Europe/Paris" } });
+    await spend("capped", { totalCostUsd: 1 });
+    const waiting = await insertJob(f.db, { status: "queued", queue: "capped" });
+    expect(await (await f.request("GET", `/jobs/${waiting}`)).text())
+      .toContain("Queue capped is over budget until 00:00 Europe/Paris (spent $1.00 of $1.00 today): this Claude job waits for its next day.");
+    const other = await insertJob(f.db, { status: "queued", queue: "capped", kind: "noop", payload: {} });
+    expect(await (await f.request("GET", `/jobs/${other}`)).text()).not.toContain("data-waits-for-budget");
+    await f.request("DELETE", "/api/queues/capped/budget");
+    expect(await (await f.request("GET", `/jobs/${waiting}`)).text()).not.toContain("data-waits-for-budget");
+  });
+
   test("queue names are escaped in the chart, its legend, the notices and the table", async () => {
     const evil = `<img src=x onerror=alert(1)>"'&`;
     const today = new Date().toISOString().slice(0, 10);

@@ -12,7 +12,8 @@ import type { Review } from "../review.tsx";
 import { ChangesSection } from "./diff.tsx";
 import { ChainSection } from "./chain.tsx";
 import { DependenciesSection } from "./deps.tsx";
-import { costAgainstBudget } from "./spend.tsx";
+import { costAgainstBudget, WaitsForBudget } from "./spend.tsx";
+import type { QueueBudget } from "../../queue/budgets.ts";
 import { UsageLimitLine } from "./usage.tsx";
 import type { JobDependencies } from "../../db/jobs.ts";
 import { DeliveriesSection } from "./deliveries.tsx";
@@ -35,6 +36,8 @@ export interface JobPageProps {
   dependencies?: JobDependencies | null;
   /** Its webhook deliveries (src/web/views/deliveries.tsx). */
   deliveries?: ShownDelivery[];
+  /** Its queue's daily budget, for a queued Claude job (over it: why the job waits). */
+  budget?: QueueBudget | null;
 }
 
 export function JobPage(p: JobPageProps) {
@@ -44,6 +47,7 @@ export function JobPage(p: JobPageProps) {
     <Layout title={`Job ${shortId(job.id)}`} active="jobs" signedIn={p.signedIn}>
       <nav class="crumbs"><a href="/jobs">Jobs</a> / <span class="mono">{esc(job.id)}</span></nav>
       {p.notice ? <div class="notice" role="status">{esc(p.notice)}</div> : ""}
+      <WaitsForBudget job={job} budget={p.budget ?? null} />
       <JobLive job={job} />
       {prompt !== null ? (
         <section class="card">

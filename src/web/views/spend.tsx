@@ -7,6 +7,7 @@
 // attributes.
 
 import type { QueueBudget, SpendRow } from "../../queue/budgets.ts";
+import type { JobRecord } from "../../handlers/types.ts";
 import { niceMax } from "./chart.tsx";
 import { esc, formatUsd } from "./format.ts";
 
@@ -42,6 +43,16 @@ export function BudgetNotices({ budgets }: { budgets: QueueBudget[] }) {
         </div>
       ))}
     </section>
+  );
+}
+
+/** On the page of a queued Claude job whose queue is over its budget: why it waits, and until when. */
+export function WaitsForBudget({ job, budget }: { job: JobRecord; budget: QueueBudget | null }) {
+  if (job.kind !== "claude" || job.status !== "queued" || !budget?.reason) return "";
+  return (
+    <div class="notice warn" role="status" data-waits-for-budget>
+      {esc(`Queue ${job.queue} is ${budget.reason} (spent ${formatUsd(budget.spentTodayUsd)} of ${formatUsd(budget.dailyUsd)} today): this Claude job waits for its next day.`)}
+    </div>
   );
 }
 
