@@ -9,12 +9,20 @@
 -- runs ahead cannot start it early); a job run by hand (null slot) now.
 -- $1 name, $2 ids uuid[], $3 slots timestamptz[] (oldest first; a null
 -- element: run by hand), $4 advance (boolean: set next_run_at to $5),
--- $5 next_run_at (timestamptz, null: no later slot)
--- Returns the schedule as updated and the ids inserted (none: no such schedule).
+-- $5 next_run_at (timestamptz, null: no later slot), $6 expected next_run_at
+-- (timestamptz, or null: no check): the scheduler's slots were planned from
+-- the next_run_at it read; the row is locked here and the statement does
+-- nothing if another worker moved next_run_at meanwhile (a locked row is
+-- re-read after the wait, so the check sees the other worker's commit).
+-- One statement, so the jobs and the move of next_run_at commit together.
+-- Returns the schedule as updated and the ids inserted (none: no such
+-- schedule, or the check failed).
 WITH input AS (
   SELECT t.id, t.slot, t.ord FROM unnest($2::uuid[], $3::timestamptz[]) WITH ORDINALITY AS t(id, slot, ord)
 ), s AS (
-  SELECT * FROM claude_job_schedules WHERE name = $1
+  SELECT * FROM claude_job_schedules
+  WHERE name = $1 AND ($6::timestamptz IS NULL OR next_run_at = $6::timestamptz)
+  FOR UPDATE
 ), inserted AS (
   INSERT INTO claude_jobs (id, kind, queue, priority, payload, run_at, max_attempts, concurrency_key, concurrency_limit,
                            unique_key, unique_states, schedule_name, schedule_slot)

@@ -142,17 +142,21 @@ export interface ScheduleEnqueue {
   /** Moves next_run_at to `nextRunAt` (the scheduler); a job run by hand leaves it. */
   advance: boolean;
   nextRunAt: Date | null;
+  /** Acts only if next_run_at is still this (what the slots were planned from); omitted: no check. */
+  expectedNextRunAt?: Date;
 }
 
 /**
  * Inserts one job per slot from the schedule's template (a slot that has a
  * job already is skipped) and records the latest as its last run. Null:
- * no such schedule. `inserted`: the ids of the jobs inserted, oldest first.
+ * no such schedule, or its next_run_at is no longer `expectedNextRunAt`.
+ * `inserted`: the ids of the jobs inserted, oldest first.
  */
 export async function scheduleEnqueue(sql: Queryable, p: ScheduleEnqueue): Promise<{ schedule: ScheduleRow; inserted: string[] } | null> {
   const ids = p.slots.map(() => Bun.randomUUIDv7());
   const [row] = await run(sql, enqueue, [
     p.name, ids, p.slots.map((s) => s?.toISOString() ?? null), p.advance, p.nextRunAt?.toISOString() ?? null,
+    p.expectedNextRunAt?.toISOString() ?? null,
   ]);
   if (!row) return null;
   const inserted = new Set(row.inserted_ids as string[]);

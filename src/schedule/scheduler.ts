@@ -1,13 +1,16 @@
 // The scheduler: every worker runs it as a maintenance task (about once a
-// second). A tick takes the due, unpaused schedules one at a time, each in
-// its own transaction: lock the row (SKIP LOCKED: a schedule another worker
-// is handling is left to it), pick the slots to enqueue by the missed
-// policy, insert their jobs with ON CONFLICT DO NOTHING on (schedule, slot),
-// and move next_run_at past `now`, all in that transaction. So with any
+// second). A tick takes the due, unpaused schedules one at a time: read one,
+// pick the slots to enqueue by the missed policy, then in ONE statement lock
+// its row, check that next_run_at is still the one read (else another worker
+// has done it: passed over), insert the slots' jobs with ON CONFLICT DO
+// NOTHING on (schedule, slot) and move next_run_at past `now`. So with any
 // number of workers a slot gets exactly one job: a second insert of it
 // finds the unique index taken, and next_run_at passes a slot only when its
-// job (or the policy's decision to skip it) commits with it. The clock is
-// the worker's (WorkerOptions.now): tests pass theirs.
+// job (or the policy's decision to skip it) commits with it. No transaction
+// spans statements: on the worker's connections a transaction cut by a lost
+// connection makes postgres.js throw from a timer (src/db/session.ts), which
+// the fault suite showed as a crashed worker. The clock is the worker's
+// (WorkerOptions.now): tests pass theirs.
 //
 // No import of src/worker: the task is typed by its shape, which
 // src/worker/maintenance.ts's MaintenanceTask accepts.
@@ -73,22 +76,26 @@ export async function enqueueDueSlots(
   const failed: Error[] = [];
   const passed: string[] = [];
   for (let i = 0; i < MAX_PER_TICK && !options.signal?.aborted; i++) {
-    const tick = await run((sql) => sql.begin(async (tx): Promise<ScheduleTick | "failed" | null> => {
-      const due = await scheduleClaimDue(tx, now, passed);
-      if (!due) return null;
-      let plan: Omit<ScheduleTick, "jobIds">;
-      try {
-        plan = planSlots(due, now);
-      } catch (e: unknown) {
-        passed.push(due.name);
-        failed.push(new Error(`schedule ${JSON.stringify(due.name)}: ${(e as Error).message}`, { cause: e }));
-        return "failed";
-      }
-      const result = await scheduleEnqueue(tx, { name: due.name, slots: plan.slots, advance: true, nextRunAt: plan.nextRunAt });
-      return { ...plan, jobIds: result?.inserted ?? [] };
+    // No transaction: the worker's connections run single statements (a
+    // transaction cut by a lost connection makes postgres.js throw from a
+    // timer: src/db/session.ts). The enqueue statement locks the schedule and
+    // acts only if its next_run_at is still the one planned from.
+    const due = await run((sql) => scheduleClaimDue(sql, now, passed));
+    if (!due) break;
+    let plan: Omit<ScheduleTick, "jobIds">;
+    try {
+      plan = planSlots(due, now);
+    } catch (e: unknown) {
+      passed.push(due.name);
+      failed.push(new Error(`schedule ${JSON.stringify(due.name)}: ${(e as Error).message}`, { cause: e }));
+      continue;
+    }
+    const result = await run((sql) => scheduleEnqueue(sql, {
+      name: due.name, slots: plan.slots, advance: true, nextRunAt: plan.nextRunAt, expectedNextRunAt: due.nextRunAt,
     }));
-    if (tick === null) break;
-    if (tick !== "failed") done.push(tick);
+    // null: another worker moved this schedule first (or it was removed); its slots are that worker's.
+    if (result === null) passed.push(due.name);
+    else done.push({ ...plan, jobIds: result.inserted });
   }
   if (options.onError) failed.forEach(options.onError);
   else if (failed.length > 0) throw failed.length === 1 ? failed[0] : new AggregateError(failed, failed.map((e) => e.message).join("; "));

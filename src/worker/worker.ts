@@ -170,7 +170,8 @@ export class Worker extends EventEmitter {
     this.maintenance = new MaintenanceRunner(
       options.maintenance ?? builtinMaintenance({ now }),
       { db: this.db, now, emit: (event, data) => this.emit(event, data) },
-      (e, task) => this.report(new Error(`maintenance task ${task.name} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e })),
+      // A task cut off by a lost connection is no error of its own: it runs again next tick (report() drops those).
+      (e, task) => this.report(isDatabaseUnavailable(e) ? e : new Error(`maintenance task ${task.name} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e })),
       () => this._state === "running",
       () => this.id,
     );
