@@ -5,9 +5,10 @@
 // console error. Screenshot at desktop width in tests/artifacts.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../src/web/app.tsx";
 import { serveApp, type ServedApp } from "../../src/web/server.ts";
 import { loginUrl } from "../../src/web/security.ts";
@@ -16,7 +17,6 @@ import { Queue } from "../../src/queue/client.ts";
 import { Budgets } from "../../src/queue/budgets.ts";
 import { TEST_TOKEN } from "../web/helpers.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
 
 let db: TestDatabase;
@@ -24,7 +24,6 @@ let dashboard: ServedApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase({ max: 10 });
   await new Budgets(db.sql).set("nightly", { dailyUsd: 5 });
@@ -36,10 +35,7 @@ beforeAll(async () => {
   await db.sql`UPDATE claude_job_spend SET cost_usd = 6.25 WHERE queue = 'nightly' AND day = (now() AT TIME ZONE 'UTC')::date`;
   const app = createApp({ queue: new Queue(db.sql), sql: db.sql, token: TEST_TOKEN, onError: () => {} });
   dashboard = serveApp(app, { hostname: "127.0.0.1", port: 0, maxRequestBodySize: DEFAULT_MAX_BODY_BYTES });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -7,10 +7,11 @@
 // CI installs it (apt-get install -y chromium).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { Worker } from "../../src/worker/worker.ts";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../src/web/app.tsx";
 import { serveApp, type ServedApp } from "../../src/web/server.ts";
@@ -20,7 +21,6 @@ import { Queue } from "../../src/queue/client.ts";
 import { seedShowcase } from "./showcase.ts";
 import { TEST_TOKEN } from "./helpers.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
 const XSS_PROMPT = `<img src=x onerror=alert(1)> and <script>alert(2)</script>`;
 
@@ -36,7 +36,6 @@ const waitForAbort = ({ signal }: { signal: AbortSignal }) =>
   new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new Error("stopped")), { once: true }));
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase({ max: 20 });
   queue = new Queue(db.sql);
@@ -46,10 +45,7 @@ beforeAll(async () => {
   await worker.start();
   const app = createApp({ queue, sql: db.sql, token: TEST_TOKEN, logs: { dir: logDir } });
   dashboard = serveApp(app, { hostname: "127.0.0.1", port: 0, maxRequestBodySize: DEFAULT_MAX_BODY_BYTES });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

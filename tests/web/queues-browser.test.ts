@@ -6,9 +6,10 @@
 // overview marks the paused queue. Screenshots go to tests/artifacts/.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { Worker } from "../../src/worker/worker.ts";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../src/web/app.tsx";
 import { serveApp, type ServedApp } from "../../src/web/server.ts";
@@ -18,7 +19,6 @@ import { waitFor } from "../helpers/wait.ts";
 import { Queue } from "../../src/queue/client.ts";
 import { TEST_TOKEN } from "./helpers.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
 
 let db: TestDatabase;
@@ -29,7 +29,6 @@ let browser: Browser;
 const alerts: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase({ max: 10 });
   queue = new Queue(db.sql);
@@ -38,10 +37,7 @@ beforeAll(async () => {
   await worker.start();
   const app = createApp({ queue, sql: db.sql, token: TEST_TOKEN });
   dashboard = serveApp(app, { hostname: "127.0.0.1", port: 0, maxRequestBodySize: DEFAULT_MAX_BODY_BYTES });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -6,9 +6,10 @@
 // nothing. Screenshots at desktop and phone widths in tests/artifacts/.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../src/web/app.tsx";
 import { serveApp, type ServedApp } from "../../src/web/server.ts";
 import { loginUrl } from "../../src/web/security.ts";
@@ -17,7 +18,6 @@ import { Queue } from "../../src/queue/client.ts";
 import { Schedules } from "../../src/schedule/schedules.ts";
 import { TEST_TOKEN } from "./helpers.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
 const HOSTILE_NAME = `<img src=x onerror=alert(1)> "nightly" & 'co'`;
 const HOSTILE_PROMPT = `<script>alert(2)</script><b>bold?</b>`;
@@ -28,7 +28,6 @@ let browser: Browser;
 const alerts: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase({ max: 10 });
   const schedules = new Schedules(db.sql);
@@ -37,10 +36,7 @@ beforeAll(async () => {
   await schedules.add({ name: HOSTILE_NAME, expression: "*/15 9-17 * * MON-FRI", kind: "ping", payload: { prompt: HOSTILE_PROMPT } });
   const app = createApp({ queue: new Queue(db.sql), sql: db.sql, token: TEST_TOKEN, onError: () => {} });
   dashboard = serveApp(app, { hostname: "127.0.0.1", port: 0, maxRequestBodySize: DEFAULT_MAX_BODY_BYTES });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

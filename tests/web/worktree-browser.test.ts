@@ -8,9 +8,10 @@
 // this test: CI installs it (apt-get install -y chromium).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../src/web/app.tsx";
 import { serveApp, type ServedApp } from "../../src/web/server.ts";
 import { loginUrl } from "../../src/web/security.ts";
@@ -19,7 +20,6 @@ import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { TEST_TOKEN } from "./helpers.ts";
 import { finishedWorktreeJob, git, makeRepo, writeFiles } from "../worktree-ux/helpers.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
 const HOSTILE_NAME = "<img src=x onerror=alert(1)>.txt";
 const HOSTILE_LINES = ["<script>alert(2)</script>", `"><img src=x onerror=alert(3)>`, "<b onmouseover=alert(4)>bold?</b>"];
@@ -34,7 +34,6 @@ const dialogs: string[] = [];
 const problems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase();
   const made = makeRepo({ "app.ts": "export const answer = 41;\n" });
@@ -47,10 +46,7 @@ beforeAll(async () => {
   dashboard = serveApp(createApp({ queue: new Queue(db.sql), sql: db.sql, token: TEST_TOKEN }), {
     hostname: "127.0.0.1", port: 0, maxRequestBodySize: DEFAULT_MAX_BODY_BYTES,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

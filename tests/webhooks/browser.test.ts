@@ -6,9 +6,10 @@
 // Screenshots go to tests/artifacts/.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { Worker } from "../../src/worker/worker.ts";
 import { PermanentJobError } from "../../src/handlers/types.ts";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../src/web/app.tsx";
@@ -22,7 +23,6 @@ import { waitFor } from "../helpers/wait.ts";
 import { TEST_TOKEN } from "../web/helpers.ts";
 import { Receiver } from "./helpers.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
 const EVIL = `<img src=x onerror=alert(1)><script>alert("answer")</script>`;
 
@@ -36,7 +36,6 @@ let receiver: Receiver;
 let offsetMs = 0;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase({ max: 10 });
   queue = new Queue(db.sql);
@@ -49,10 +48,7 @@ beforeAll(async () => {
   worker.on("error", () => {});
   await worker.start();
   dashboard = serveApp(createApp({ queue, sql: db.sql, token: TEST_TOKEN }), { hostname: "127.0.0.1", port: 0, maxRequestBodySize: DEFAULT_MAX_BODY_BYTES });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
