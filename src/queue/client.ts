@@ -194,8 +194,30 @@ export class Queue {
     return job;
   }
 
+  /**
+   * A failed or cancelled job back to the queue (or to waiting, for parents
+   * that have not finished). A job whose unique key another job holds now
+   * is a ConflictError naming that job: two would hold the key.
+   */
   async retry(id: string): Promise<JobRecord> {
-    return this.transition(id, jobs.jobRetry, "failed or cancelled jobs can be retried");
+    const checked = validateId("id", id);
+    let job: JobRecord | null;
+    try {
+      job = await jobs.jobRetry(this.sql, checked);
+    } catch (e: unknown) {
+      // A holder enqueued at this very moment: the index has the last word.
+      if ((e as { code?: string; constraint_name?: string }).code !== "23505") throw e;
+      job = null;
+    }
+    if (job) return job;
+    const current = await this.get(checked);
+    if ((current.status === "failed" || current.status === "cancelled") && current.uniqueKey !== null) {
+      const holder = (await jobs.jobUniqueHolders(this.sql, [current.uniqueKey])).get(current.uniqueKey);
+      if (holder && holder.id !== current.id) {
+        throw new ConflictError(`job ${id} cannot be retried: job ${holder.id} (${holder.status}) holds its unique key ${JSON.stringify(current.uniqueKey)}`);
+      }
+    }
+    throw new ConflictError(`job ${id} is ${current.status}; only failed or cancelled jobs can be retried`);
   }
 
   async runNow(id: string): Promise<JobRecord> {
@@ -237,6 +259,11 @@ export class Queue {
 /** The writing half of submitRows, inside one transaction. */
 async function writeInOrder(db: Queryable, pending: PendingRow[], field: (i: number, f: string) => string): Promise<EnqueueOutcome[]> {
   const outcomes: EnqueueOutcome[] = [];
+  // Every existing parent of the call locked at once, in id order (as every
+  // multi-row writer locks): one by one, two dependents' parents would be
+  // locked in the order of the lines, against a completion's id order.
+  const existing = [...new Set(pending.flatMap((p) => p.afterIds))];
+  if (existing.length > 1) await jobs.jobLockParents(db, existing);
   let i = 0;
   while (i < pending.length) {
     if (pending[i]!.afterIds.length === 0 && pending[i]!.afterEarlier.length === 0) {
@@ -249,9 +276,9 @@ async function writeInOrder(db: Queryable, pending: PendingRow[], field: (i: num
     const { row, afterIds, afterEarlier } = pending[i]!;
     // An earlier job of the call that was a duplicate stands for the job holding its key.
     const parents = [...new Set([...afterIds, ...afterEarlier.map((k) => outcomes[k]!.id)])].filter((id) => id !== row.id);
-    const statuses = await jobs.jobLockParents(db, parents);
+    const locked = await jobs.jobLockParents(db, parents);
     for (const [k, id] of parents.entries()) {
-      const status = statuses.get(id);
+      const status = locked.get(id)?.status;
       const at = field(i, `after[${k}]`);
       if (status === undefined) throw new InputError(at, `no job with id ${id}`);
       if (status === "failed" || status === "cancelled") {
@@ -259,7 +286,16 @@ async function writeInOrder(db: Queryable, pending: PendingRow[], field: (i: num
       }
     }
     row.after = parents;
-    row.status = parents.every((id) => statuses.get(id) === "finished") ? "queued" : "waiting";
+    row.status = parents.every((id) => locked.get(id)!.status === "finished") ? "queued" : "waiting";
+    // A Claude job continuing a parent's session whose resolution was left to
+    // the release (resolveResume: the parent had not finished), but the parent
+    // finished meanwhile: no release will come, so its session is taken now.
+    const resume = row.kind === "claude" ? row.payload.resume : undefined;
+    if (row.status === "queued" && typeof resume === "string" && locked.has(resume)) {
+      const sessionId = locked.get(resume)!.sessionId;
+      if (sessionId === null) throw new InputError(field(i, "payload.resume"), `job ${resume} finished without a Claude session to resume`);
+      row.payload = { ...row.payload, resume: sessionId };
+    }
     const [outcome] = await insertRun(db, [row]);
     if (!outcome!.duplicate) await jobs.jobDepsInsert(db, row.id, parents);
     outcomes.push(outcome!);

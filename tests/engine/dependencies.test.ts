@@ -163,3 +163,32 @@ describe("dependencies and deletion", () => {
     expect((await jobRow(db.sql, released)).status).toBe("queued");
   });
 });
+
+describe("retrying a dependent", () => {
+  test("a retry while its parent's completion is being committed waits for it, then sees it finished: not left waiting", async () => {
+    const parent = await queue.enqueue({ kind: "x", payload: {} });
+    const child = await queue.enqueue({ kind: "x", payload: {}, after: [parent] });
+    await db.sql`UPDATE claude_jobs SET status = 'cancelled', finished_at = now() WHERE id = ${child}`;
+    await db.sql`UPDATE claude_jobs SET status = 'running', worker_id = 1, started_at = now(), attempts = 1 WHERE id = ${parent}`;
+    let retried: Promise<unknown> | null = null;
+    await db.sql.begin(async (tx) => {
+      await tx`UPDATE claude_jobs SET status = 'finished', finished_at = now(), worker_id = 1 WHERE id = ${parent}`;
+      // The retry reads the parent through a share lock: it waits for this transaction.
+      retried = queue.retry(child);
+      await Bun.sleep(300);
+    });
+    expect((await retried) as unknown as { status: string }).toMatchObject({ status: "queued" });
+    expect((await jobRow(db.sql, child)).status).toBe("queued");
+  });
+
+  test("a job whose unique key another job now holds cannot be retried: a conflict naming the holder", async () => {
+    const first = await queue.enqueue({ kind: "x", payload: {}, uniqueKey: "retry-held" });
+    await db.sql`UPDATE claude_jobs SET status = 'failed', finished_at = now() WHERE id = ${first}`;
+    const second = await queue.enqueue({ kind: "x", payload: {}, uniqueKey: "retry-held" });
+    const e = await queue.retry(first).catch((x) => x);
+    expect((e as Error).name).toBe("ConflictError");
+    expect((e as Error).message).toBe(`job ${first} cannot be retried: job ${second} (queued) holds its unique key "retry-held"`);
+    await db.sql`UPDATE claude_jobs SET status = 'finished', finished_at = now() WHERE id = ${second}`;
+    expect((await queue.retry(first)).status).toBe("queued");
+  });
+});
