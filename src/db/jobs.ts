@@ -117,10 +117,10 @@ export async function jobUniqueHolders(sql: Queryable, keys: string[]): Promise<
   return new Map(rows.map((r) => [r.unique_key as string, { id: r.id as string, status: r.status as JobStatus }]));
 }
 
-/** Locks the parents of a job about to be inserted and marks them; their statuses by id (missing ids absent). */
-export async function jobLockParents(sql: Queryable, ids: string[]): Promise<Map<string, JobStatus>> {
+/** Locks the parents of a job about to be inserted and marks them; their statuses and sessions by id (missing ids absent). */
+export async function jobLockParents(sql: Queryable, ids: string[]): Promise<Map<string, { status: JobStatus; sessionId: string | null }>> {
   const rows = await run(sql, lockParents, [ids]);
-  return new Map(rows.map((r) => [r.id as string, r.status as JobStatus]));
+  return new Map(rows.map((r) => [r.id as string, { status: r.status as JobStatus, sessionId: (r.session_id as string | null) || null }]));
 }
 
 /** A job on either side of a dependency, as the job page and `show` list it. */

@@ -339,7 +339,10 @@ export class Worker extends EventEmitter {
         try {
           jobs = await this.claim(free);
         } catch (e: unknown) {
-          if ((e as { code?: string }).code === "23505") { this.fetchWanted = true; continue; } // lost a key race
+          // Lost a race for a concurrency slot (or two claims deadlocked on
+          // each other's slots): nothing was claimed; claim again.
+          const code = (e as { code?: string }).code;
+          if (code === "23505" || code === "40P01") { this.fetchWanted = true; continue; }
           this.report(e);
           break; // the next poll tries again
         }
