@@ -137,3 +137,21 @@ export function portInUse(e: unknown, port?: unknown): string | undefined {
   const n = /port (\d+)/.exec(String(err?.message))?.[1] ?? port;
   return `port ${n} is in use; choose another with --port`;
 }
+
+/** A whole-number flag value: digits with an optional minus sign. */
+export function integerFlag(flag: string, text: string): number {
+  if (!/^-?\d+$/.test(text.trim())) throw new InputError(flag, `must be an integer; got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** A flag (or a --file line) holding a JSON object. */
+export function jsonObjectFlag(field: string, text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e: unknown) {
+    throw new InputError(field, `must be a JSON object: ${(e as Error).message}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new InputError(field, "must be a JSON object");
+  return value as Record<string, unknown>;
+}

@@ -12,7 +12,7 @@ import { workerListLive, workersServe } from "../../db/workers.ts";
 import { openDatabase, type CliContext } from "../context.ts";
 import { table } from "../format.ts";
 import { jsonText, visible } from "../terminal.ts";
-import { DATABASE_URL_OPTION, JSON_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+import { DATABASE_URL_OPTION, integerFlag, JSON_OPTION, jsonObjectFlag, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 const ACTIONS = ["add", "list", "remove", "pause", "resume", "run"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -138,26 +138,12 @@ function checkArguments(action: Action, { values, sources }: ParsedCommand, name
     queue: values.queue as string,
     priority: integerFlag("--priority", values.priority as string),
     maxAttempts: integerFlag("--max-attempts", values["max-attempts"] as string),
-    payload: jsonObject("--payload", values.payload as string),
+    payload: jsonObjectFlag("--payload", values.payload as string),
     ...(values["unique-key"] !== undefined ? { uniqueKey: values["unique-key"] as string } : {}),
   };
 }
 
-function integerFlag(flag: string, text: string): number {
-  if (!/^-?\d+$/.test(text.trim())) throw new InputError(flag, `must be an integer; got ${JSON.stringify(text)}`);
-  return Number(text);
-}
 
-function jsonObject(flag: string, text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e: unknown) {
-    throw new InputError(flag, `must be a JSON object: ${(e as Error).message}`);
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new InputError(flag, "must be a JSON object");
-  return value as Record<string, unknown>;
-}
 
 const quote = (name: string) => JSON.stringify(name);
 

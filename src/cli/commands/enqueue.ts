@@ -8,7 +8,7 @@ import { workersServe } from "../../db/workers.ts";
 import { submitWithWebhook } from "../../notify/webhooks.ts";
 import { WEBHOOK_FLAGS, webhookFromFlags } from "../notify-options.ts";
 import { openDatabase, type CliContext } from "../context.ts";
-import { DATABASE_URL_OPTION, type CommandSpec, type ParsedCommand } from "../options.ts";
+import { DATABASE_URL_OPTION, integerFlag, jsonObjectFlag, type CommandSpec, type ParsedCommand } from "../options.ts";
 
 export const spec: CommandSpec = {
   name: "enqueue",
@@ -87,7 +87,7 @@ function jobFromFlags(values: ParsedCommand["values"]): EnqueueParams {
     queue: values.queue as string,
     priority: integerFlag("--priority", values.priority as string),
     maxAttempts: integerFlag("--max-attempts", values["max-attempts"] as string),
-    payload: withWorktreeFlag(parseJsonObject("--payload", values.payload as string), values.worktree === true),
+    payload: withWorktreeFlag(jsonObjectFlag("--payload", values.payload as string), values.worktree === true),
     ...(values.delay !== undefined ? { delay: values.delay as string } : {}),
     ...(values["run-at"] !== undefined ? { runAt: values["run-at"] as string } : {}),
     ...(values["concurrency-key"] !== undefined ? { concurrencyKey: values["concurrency-key"] as string } : {}),
@@ -111,21 +111,7 @@ function withWorktreeFlag(payload: Record<string, unknown>, worktree: boolean): 
   return worktree ? { ...payload, worktree: true } : payload;
 }
 
-function integerFlag(flag: string, text: string): number {
-  if (!/^-?\d+$/.test(text.trim())) throw new InputError(flag, `must be an integer; got ${JSON.stringify(text)}`);
-  return Number(text);
-}
 
-function parseJsonObject(field: string, text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e: unknown) {
-    throw new InputError(field, `must be a JSON object: ${(e as Error).message}`);
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new InputError(field, "must be a JSON object");
-  return value as Record<string, unknown>;
-}
 
 const FILE_KEYS = new Set(["kind", "queue", "priority", "payload", "delay", "run_at", "max_attempts",
   "concurrency_key", "concurrency_limit", "unique_key", "unique_states", "after"]);
@@ -143,7 +129,7 @@ function readJobsFile(path: string): EnqueueParams[] {
   text.split("\n").forEach((line, i) => {
     if (line.trim() === "") return;
     const where = `--file line ${i + 1}`;
-    const o = parseJsonObject(where, line);
+    const o = jsonObjectFlag(where, line);
     for (const key of Object.keys(o)) {
       if (!FILE_KEYS.has(key)) throw new InputError(where, `unknown key "${key}"; allowed: ${[...FILE_KEYS].join(", ")}`);
     }
