@@ -9,8 +9,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import { createRunsTable, type WorkerProcess } from "../helpers/worker-process.ts";
-import { REPO, spawnChild } from "../helpers/engine.ts";
+import { createRunsTable, killAll, startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.ts";
+import { REPO } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { Budgets } from "../../src/queue/budgets.ts";
 
@@ -26,10 +26,7 @@ beforeAll(async () => {
   budgets = new Budgets(db.sql);
 });
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.proc.kill("SIGKILL");
-    await c.exited;
-  }
+  await killAll(children);
   await db.sql`TRUNCATE claude_jobs, test_runs, claude_job_queues, claude_job_spend`;
 });
 afterAll(async () => {
@@ -37,13 +34,7 @@ afterAll(async () => {
 });
 
 async function startWorker(env: Record<string, string>): Promise<void> {
-  const child = spawnChild([process.execPath, FIXTURE], { ...process.env, DATABASE_URL: db.url, ...env });
-  const ready = await Promise.race([
-    waitFor("the worker process to be ready", () => child.stdout().match(/\{"ready":\d+.*\}/)?.[0], { timeoutMs: 15_000 }),
-    child.exited.then((code) => { throw new Error(`worker process exited ${code}: ${child.stderr()}`); }),
-  ]);
-  const { ready: workerId, pid } = JSON.parse(ready) as { ready: number; pid: number };
-  children.push({ ...child, workerId, pid });
+  children.push(await startWorkerProcess(db.url, env, { script: FIXTURE }));
 }
 
 /** Inserts queued jobs directly (the Claude kind's enqueue validation wants a real cwd and prompt; these never run a CLI). */

@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { join } from "node:path";
 import { waitFor } from "../helpers/wait.ts";
-import { REPO, spawnChild, WorkerPool, nextEvent, type Child } from "../helpers/engine.ts";
+import { startWorkerProcess } from "../helpers/worker-process.ts";
+import { REPO, WorkerPool, nextEvent, type Child } from "../helpers/engine.ts";
 import { builtinMaintenance } from "../../src/worker/maintenance.ts";
 import { retentionTask, type CleanupReport } from "../../src/worker/retention.ts";
 import { WorkerDb } from "../../src/worker/db.ts";
@@ -19,12 +20,8 @@ const children: Child[] = [];
 const FIXTURE = join(REPO, "tests/retention/fixtures/retention-worker.ts");
 
 async function startRetentionWorker(): Promise<Child> {
-  const child = spawnChild([process.execPath, FIXTURE], { ...process.env, DATABASE_URL: db.url });
+  const child = await startWorkerProcess(db.url, {}, { script: FIXTURE });
   children.push(child);
-  await Promise.race([
-    waitFor("the worker process to be ready", () => child.stdout().includes('"ready"'), { timeoutMs: 15_000 }),
-    child.exited.then((code) => { throw new Error(`worker process exited ${code}: ${child.stderr()}`); }),
-  ]);
   return child;
 }
 const pool = new WorkerPool();

@@ -9,8 +9,9 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import { REPO, spawnChild, type Child } from "../helpers/engine.ts";
+import { REPO, type Child } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { startWorkerProcess } from "../helpers/worker-process.ts";
 import { Schedules } from "../../src/schedule/schedules.ts";
 import { scheduleEnqueue } from "../../src/db/schedules.ts";
 import { createSql } from "../../src/db/connect.ts";
@@ -31,12 +32,8 @@ function setClock(iso: string): void {
 }
 
 async function startWorker(): Promise<Child> {
-  const child = spawnChild([process.execPath, FIXTURE], { ...process.env, DATABASE_URL: db.url, CLOCK_FILE: clockFile });
+  const child = await startWorkerProcess(db.url, { CLOCK_FILE: clockFile }, { script: FIXTURE, timeoutMs: 20_000 });
   children.push(child);
-  await Promise.race([
-    waitFor("the scheduler process to be ready", () => /\{"ready":\d+\}/.test(child.stdout()), { timeoutMs: 20_000 }),
-    child.exited.then((code) => { throw new Error(`scheduler process exited ${code}: ${child.stderr()}`); }),
-  ]);
   return child;
 }
 

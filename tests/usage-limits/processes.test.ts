@@ -11,8 +11,9 @@ import { Queue } from "../../src/queue/client.ts";
 import type { JobRecord } from "../../src/handlers/types.ts";
 import { cliEnv, runCli } from "../helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import { REPO, spawnChild, type Child } from "../helpers/engine.ts";
+import { REPO, type Child } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { startWorkerProcess } from "../helpers/worker-process.ts";
 import { fakeEnv, FAKE_CLAUDE } from "../handlers/claude-helpers.ts";
 import { tempDir, waitForJob } from "../claude/helpers.ts";
 
@@ -38,14 +39,11 @@ afterAll(async () => {
 });
 
 async function startWorker(queues: string, env: Record<string, string>): Promise<Child> {
-  const child = spawnChild([process.execPath, SCRIPT], {
-    ...env, DATABASE_URL: db.url, QUEUES: queues, CLAUDE_PATH: FAKE_CLAUDE, LOG_DIR: tempDir("usage-proc-logs-"),
-  });
+  // Not this test's environment: the account is what `env` gives it.
+  const child = await startWorkerProcess(db.url, {
+    ...env, QUEUES: queues, CLAUDE_PATH: FAKE_CLAUDE, LOG_DIR: tempDir("usage-proc-logs-"),
+  }, { script: SCRIPT, inheritEnv: false });
   children.push(child);
-  await Promise.race([
-    waitFor("the worker process to be ready", () => /"ready":\d+/.test(child.stdout()), { timeoutMs: 15_000 }),
-    child.exited.then((code) => { throw new Error(`worker process exited ${code}: ${child.stderr()}`); }),
-  ]);
   return child;
 }
 

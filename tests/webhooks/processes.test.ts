@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { Queue } from "../../src/queue/client.ts";
 import { submitWithWebhook } from "../../src/notify/webhooks.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import { REPO, spawnChild, type Child } from "../helpers/engine.ts";
+import { REPO, type Child } from "../helpers/engine.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.ts";
 import { Receiver } from "./helpers.ts";
 
 setDefaultTimeout(60_000);
@@ -21,14 +22,10 @@ let queue: Queue;
 let receiver: Receiver;
 const children: Child[] = [];
 
-async function startWorker(env: Record<string, string> = {}): Promise<Child & { workerId: number }> {
-  const child = spawnChild([process.execPath, SCRIPT], { ...process.env, DATABASE_URL: db.url, ...env });
+async function startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const child = await startWorkerProcess(db.url, env, { script: SCRIPT });
   children.push(child);
-  const ready = await Promise.race([
-    waitFor("the worker process to be ready", () => child.stdout().match(/\{"ready":\d+.*\}/)?.[0], { timeoutMs: 15_000 }),
-    child.exited.then((code) => { throw new Error(`worker process exited ${code}: ${child.stderr()}`); }),
-  ]);
-  return { ...child, workerId: (JSON.parse(ready) as { ready: number }).ready };
+  return child;
 }
 
 async function kill(child: Child): Promise<void> {
