@@ -9,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, openSignedInPage } from "../helpers/browser.ts";
 import { Worker } from "../../src/worker/worker.ts";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../src/web/app.tsx";
 import { serveApp, type ServedApp } from "../../src/web/server.ts";
-import { loginUrl } from "../../src/web/security.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { Queue } from "../../src/queue/client.ts";
@@ -47,15 +46,7 @@ afterAll(async () => {
   await db?.drop();
 }, 30_000);
 
-async function openPage(width: number, height: number): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: width < 500 ? 2 : 1 });
-  page.on("dialog", async (dialog) => {
-    alerts.push(`${dialog.type()}: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
-  await page.goto(loginUrl(dashboard.url, TEST_TOKEN));
-  return page;
-}
+const openPage = (width: number, height: number) => openSignedInPage(browser, dashboard.url, TEST_TOKEN, { width, height }, alerts);
 
 const counts = async (name: string) => {
   const rows = await db.sql`SELECT status, count(*)::int AS n FROM claude_jobs WHERE queue = ${name} GROUP BY status`;

@@ -9,10 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, openSignedInPage } from "../helpers/browser.ts";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../src/web/app.tsx";
 import { serveApp, type ServedApp } from "../../src/web/server.ts";
-import { loginUrl } from "../../src/web/security.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { Queue } from "../../src/queue/client.ts";
 import { Schedules } from "../../src/schedule/schedules.ts";
@@ -45,15 +44,7 @@ afterAll(async () => {
   await db?.drop();
 }, 30_000);
 
-async function openPage(width: number, height: number): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: width < 500 ? 2 : 1 });
-  page.on("dialog", async (dialog) => {
-    alerts.push(`${dialog.type()}: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
-  await page.goto(loginUrl(dashboard.url, TEST_TOKEN));
-  return page;
-}
+const openPage = (width: number, height: number) => openSignedInPage(browser, dashboard.url, TEST_TOKEN, { width, height }, alerts);
 
 const row = (page: Page, name: string) => page.locator("#schedules-live tr[data-schedule]").filter({ has: page.locator("td.schedule-name", { hasText: name }) });
 

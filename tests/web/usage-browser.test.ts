@@ -9,10 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, openSignedInPage } from "../helpers/browser.ts";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "../../src/web/app.tsx";
 import { serveApp, type ServedApp } from "../../src/web/server.ts";
-import { loginUrl } from "../../src/web/security.ts";
 import { usagePauseRecord, usageResume } from "../../src/db/usage.ts";
 import { Queue } from "../../src/queue/client.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -40,15 +39,7 @@ afterAll(async () => {
   await db?.drop();
 }, 30_000);
 
-async function openPage(width: number, height: number): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: width < 500 ? 2 : 1 });
-  page.on("dialog", async (dialog) => {
-    alerts.push(`${dialog.type()}: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
-  await page.goto(loginUrl(dashboard.url, TEST_TOKEN));
-  return page;
-}
+const openPage = (width: number, height: number) => openSignedInPage(browser, dashboard.url, TEST_TOKEN, { width, height }, alerts);
 
 describe("usage limits in chromium", () => {
   test("the overview's notice comes and goes live; a parked job's page says why it waits", async () => {
