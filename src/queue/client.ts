@@ -206,7 +206,8 @@ export class Queue {
       job = await jobs.jobRetry(this.sql, checked);
     } catch (e: unknown) {
       // A holder enqueued at this very moment: the index has the last word.
-      if ((e as { code?: string; constraint_name?: string }).code !== "23505") throw e;
+      const { code, constraint_name } = e as { code?: string; constraint_name?: string };
+      if (code !== "23505" || constraint_name !== "claude_jobs_unique_key") throw e;
       job = null;
     }
     if (job) return job;
@@ -234,8 +235,10 @@ export class Queue {
   /** What a job waits for, and what waits for it (at most 100 of each). */
   async dependencies(id: string): Promise<jobs.JobDependencies> {
     const checked = validateId("id", id);
-    await this.get(checked); // a NotFoundError for an unknown id
-    return jobs.jobDependencies(this.sql, checked);
+    const deps = await jobs.jobDependencies(this.sql, checked);
+    // Only a job with neither may be no job at all: then a NotFoundError.
+    if (deps.parents.length === 0 && deps.dependents.length === 0) await this.get(checked);
+    return deps;
   }
 
   async workers(): Promise<WorkerInfo[]> {
