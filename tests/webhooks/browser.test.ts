@@ -64,7 +64,12 @@ describe("webhook deliveries on the job page, in chromium", () => {
     receiver.answer({ status: 500, body: EVIL }, { status: 200, body: "thanks" });
     const [o] = await submitWithWebhook(queue, [{ kind: "breaks", payload: {}, maxAttempts: 1 }], { url: `${receiver.url}/T000/SECRETPATH` });
     const id = o!.id;
-    await waitFor("the first attempt", () => receiver.requests.length === 1);
+    // The clock jumps only once the failed attempt is recorded: its retry is
+    // due from the clock of that moment, and a jump before it would push the
+    // retry out of reach.
+    await waitFor("the first attempt to be recorded", async () => receiver.requests.length === 1 &&
+      (await db.sql`SELECT 1 FROM claude_job_delivery_attempts a JOIN claude_job_deliveries d ON d.id = a.delivery_id
+                    WHERE d.job_id = ${id} AND a.attempt = 1 AND a.ended_at IS NOT NULL`).length === 1);
     offsetMs = 5 * 60_000;
     await waitFor("the delivery", async () => (await db.sql`SELECT state FROM claude_job_deliveries WHERE job_id = ${id}`)[0]?.state === "delivered");
 
